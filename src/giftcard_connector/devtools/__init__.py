@@ -1,0 +1,1 @@
+"""Local development tools: emulator launcher, demo stack, benchmark."""

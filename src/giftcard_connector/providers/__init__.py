@@ -1,0 +1,1 @@
+"""Gift card providers behind one interface (see base.py)."""

@@ -1,0 +1,103 @@
+"""All Processor configuration, read once from the environment (names as in the official template)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from giftcard_connector.money import is_currency_code
+
+
+class ProviderName(StrEnum):
+    MOCK = "mock"
+    LEDGER = "ledger"
+
+
+class CaptureMode(StrEnum):
+    DIRECT = "direct"
+    AUTHORIZE = "authorize"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore")
+
+    CTP_PROJECT_KEY: str = Field(min_length=1)
+    CTP_CLIENT_ID: str = Field(min_length=1)
+    CTP_CLIENT_SECRET: str = Field(min_length=1)
+    CTP_AUTH_URL: AnyHttpUrl
+    CTP_API_URL: AnyHttpUrl
+    CTP_SESSION_URL: AnyHttpUrl
+    CTP_JWKS_URL: AnyHttpUrl
+    CTP_JWT_ISSUER: str = Field(min_length=1)
+
+    HOST: str = "127.0.0.1"
+    PORT: int = Field(default=8080, ge=1, le=65535)
+    LOG_LEVEL: str = "INFO"
+    HEALTH_CHECK_TIMEOUT: int = Field(default=5000, ge=1, description="milliseconds")
+
+    GIFTCARD_PROVIDER: ProviderName = ProviderName.MOCK
+    GIFTCARD_CAPTURE_MODE: CaptureMode = CaptureMode.DIRECT
+    MOCK_CONNECTOR_CURRENCY: str | None = None
+    LEDGER_URL: AnyHttpUrl | None = None
+    LEDGER_API_KEY: str | None = None
+    # Seconds for one provider call and one commercetools call.
+    PROVIDER_TIMEOUT: float = Field(default=10.0, gt=0)
+    CTP_TIMEOUT: float = Field(default=10.0, gt=0)
+    CORS_ALLOWED_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
+    # Worker processes for `serve` (1 = a single event loop; scale out with more copies).
+    WORKERS: int = Field(default=1, ge=1, le=64)
+
+    @field_validator("CORS_ALLOWED_ORIGINS", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("MOCK_CONNECTOR_CURRENCY")
+    @classmethod
+    def _currency(cls, value: str | None) -> str | None:
+        if value is not None and not is_currency_code(value):
+            raise ValueError("must be a 3-letter ISO 4217 code such as EUR")
+        return value
+
+    @field_validator("LOG_LEVEL")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    def url(self, name: str) -> str:
+        """A configured URL without a trailing slash, so joining never produces `//`."""
+        return str(getattr(self, name)).rstrip("/")
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = ".".join(str(part) for part in first["loc"]) or "settings"
+    if first["type"] == "missing":
+        return f"configuration error: {name} is required but not set"
+    return f"configuration error: {name} is invalid: {first['msg']}"
+
+
+def load_settings() -> Settings:
+    try:
+        settings = Settings()  # type: ignore[call-arg]  # values come from the environment
+    except ValidationError as error:
+        raise ConfigurationError(describe_validation_error(error)) from None
+    if settings.GIFTCARD_PROVIDER is ProviderName.LEDGER:
+        for name in ("LEDGER_URL", "LEDGER_API_KEY"):
+            if not getattr(settings, name):
+                raise ConfigurationError(
+                    f"configuration error: {name} is required when GIFTCARD_PROVIDER=ledger"
+                )
+    return settings
