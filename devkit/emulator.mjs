@@ -73,10 +73,10 @@ function bearerOf(header) {
   return m ? m[1] : null;
 }
 
-function parseBody(raw, contentType) {
+function parseBody(raw, asForm) {
   if (!raw.length) return undefined;
   const text = raw.toString("utf8");
-  if ((contentType || "").includes("application/x-www-form-urlencoded")) {
+  if (asForm) {
     return Object.fromEntries(new URLSearchParams(text));
   }
   try {
@@ -538,7 +538,7 @@ async function forwardToMock(req, res, url, raw) {
   const isWrite = req.method === "POST" || req.method === "DELETE";
   const parts = url.pathname.split("/").filter(Boolean);
   if (req.method === "POST") {
-    const body = parseBody(raw, "application/json");
+    const body = parseBody(raw, false);
     if (body === INVALID_JSON || body === undefined || typeof body !== "object" || body === null) {
       return send(res, 400, ctError(400, "InvalidJsonInput", "Request body does not contain valid JSON."));
     }
@@ -601,7 +601,8 @@ async function handle(req, res) {
   const chunks = [];
   for await (const chunk of req) chunks.push(chunk);
   const raw = Buffer.concat(chunks);
-  const body = parseBody(raw, req.headers["content-type"]);
+  // OAuth endpoints take form bodies; everything else is JSON whatever the content type says.
+  const body = parseBody(raw, url.pathname.startsWith("/oauth/"));
 
   if (url.pathname.startsWith("/__test/")) return handleTest(req, res, url, body);
 
