@@ -91,13 +91,11 @@ def describe_validation_error(error: ValidationError) -> str:
 
 def load_settings() -> Settings:
     try:
-        settings = Settings()  # type: ignore[call-arg]  # values come from the environment
+        settings = Settings()
     except ValidationError as error:
         raise ConfigurationError(describe_validation_error(error)) from None
     if settings.GIFTCARD_PROVIDER is ProviderName.LEDGER:
         for name in ("LEDGER_URL", "LEDGER_API_KEY"):
             if not getattr(settings, name):
-                raise ConfigurationError(
-                    f"configuration error: {name} is required when GIFTCARD_PROVIDER=ledger"
-                )
+                raise ConfigurationError(f"configuration error: {name} is required when GIFTCARD_PROVIDER=ledger")
     return settings

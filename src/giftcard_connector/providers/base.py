@@ -82,9 +82,7 @@ class GiftCardProvider(abc.ABC):
         """Debit the card at once (direct charge)."""
 
     @abc.abstractmethod
-    async def authorize(
-        self, code: str, pin: str | None, amount: Money, idempotency_key: str
-    ) -> OperationResult:
+    async def authorize(self, code: str, pin: str | None, amount: Money, idempotency_key: str) -> OperationResult:
         """Place a hold for `amount`; the reference names the hold."""
 
     @abc.abstractmethod

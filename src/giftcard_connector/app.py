@@ -1,0 +1,186 @@
+"""Builds the Processor's ASGI app: clients, provider, routes, error bodies."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import httpx
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from giftcard_connector import __version__
+from giftcard_connector.auth.jwt import JwksCache, JwtVerifier
+from giftcard_connector.auth.oauth2 import Introspector
+from giftcard_connector.commercetools.client import CommercetoolsClient, CommercetoolsConfig
+from giftcard_connector.context import caller_sent_correlation_id, correlation_id
+from giftcard_connector.errors import ApiError, GiftCardError, InvalidJsonInput
+from giftcard_connector.giftcards.routes import router as giftcards_router
+from giftcard_connector.giftcards.service import GiftCardService
+from giftcard_connector.http import FastJSONResponse
+from giftcard_connector.operations.payment_intents import PaymentIntentService
+from giftcard_connector.operations.routes import router as operations_router
+from giftcard_connector.operations.status import StatusService
+from giftcard_connector.providers.base import GiftCardProvider
+from giftcard_connector.providers.factory import build_provider
+from giftcard_connector.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+CORS_HEADERS = ["Content-Type", "Authorization", "X-Correlation-ID", "X-Request-ID", "X-Session-Id"]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    http: httpx.AsyncClient
+    commercetools: CommercetoolsClient
+    provider: GiftCardProvider
+    jwt_verifier: JwtVerifier
+    introspector: Introspector
+    giftcards: GiftCardService
+    payment_intents: PaymentIntentService
+    status: StatusService
+
+    async def aclose(self) -> None:
+        await self.provider.aclose()
+        await self.http.aclose()
+
+
+def build_services(settings: Settings, provider: GiftCardProvider | None = None) -> Services:
+    http = httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.CTP_TIMEOUT, connect=min(settings.CTP_TIMEOUT, 5.0)),
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+    )
+    commercetools = CommercetoolsClient(
+        CommercetoolsConfig(
+            project_key=settings.CTP_PROJECT_KEY,
+            client_id=settings.CTP_CLIENT_ID,
+            client_secret=settings.CTP_CLIENT_SECRET,
+            auth_url=settings.url("CTP_AUTH_URL"),
+            api_url=settings.url("CTP_API_URL"),
+            session_url=settings.url("CTP_SESSION_URL"),
+        ),
+        http,
+    )
+    provider = provider or build_provider(settings)
+    return Services(
+        settings=settings,
+        http=http,
+        commercetools=commercetools,
+        provider=provider,
+        jwt_verifier=JwtVerifier(
+            JwksCache(settings.url("CTP_JWKS_URL"), http), settings.CTP_JWT_ISSUER, settings.CTP_PROJECT_KEY
+        ),
+        introspector=Introspector(
+            http,
+            settings.url("CTP_AUTH_URL"),
+            settings.CTP_CLIENT_ID,
+            settings.CTP_CLIENT_SECRET,
+            settings.CTP_PROJECT_KEY,
+        ),
+        giftcards=GiftCardService(commercetools, provider, settings.GIFTCARD_CAPTURE_MODE),
+        payment_intents=PaymentIntentService(commercetools, provider),
+        status=StatusService(commercetools, provider, settings.HEALTH_CHECK_TIMEOUT),
+    )
+
+
+class CorrelationIdMiddleware:
+    """Takes the caller's X-Correlation-ID (or X-Request-ID), else makes one; echoes it back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        sent = headers.get(b"x-correlation-id") or headers.get(b"x-request-id")
+        value = sent.decode("latin-1")[:128] if sent else str(uuid.uuid4())
+        correlation_id.set(value)
+        caller_sent_correlation_id.set(sent is not None)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                current = correlation_id.get() or value
+                message["headers"] = [*message.get("headers", []), (b"x-correlation-id", current.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def enabler_dir() -> Path:
+    return Path(str(resources.files("giftcard_connector") / "static" / "enabler"))
+
+
+def create_app(settings: Settings, provider: GiftCardProvider | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build_services(settings, provider)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await services.aclose()
+
+    app = FastAPI(
+        title="giftcard-connector Processor",
+        version=__version__,
+        lifespan=lifespan,
+        default_response_class=FastJSONResponse,
+    )
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, error: ApiError) -> FastJSONResponse:
+        return FastJSONResponse(error.body(), status_code=error.status_code)
+
+    @app.exception_handler(GiftCardError)
+    async def giftcard_error(_: Request, error: GiftCardError) -> FastJSONResponse:
+        return FastJSONResponse(error.body(), status_code=error.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, __: RequestValidationError) -> FastJSONResponse:
+        error = InvalidJsonInput("The request is not valid")
+        return FastJSONResponse(error.body(), status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> FastJSONResponse:
+        code = {404: "ResourceNotFound", 405: "MethodNotAllowed"}.get(error.status_code, "General")
+        message = {404: "No such route", 405: "Method not allowed"}.get(error.status_code, str(error.detail))
+        body = ApiError(error.status_code, code, message).body()
+        return FastJSONResponse(body, status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, error: Exception) -> FastJSONResponse:
+        log.exception("unhandled_error", error=type(error).__name__)
+        return FastJSONResponse(ApiError(500, "General", "Internal error").body(), status_code=500)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(giftcards_router)
+    app.include_router(operations_router)
+    app.mount("/enabler", StaticFiles(directory=enabler_dir(), check_dir=False), name="enabler")
+
+    origins = settings.CORS_ALLOWED_ORIGINS
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=CORS_HEADERS,
+        expose_headers=["X-Correlation-ID"],
+        max_age=600,
+    )
+    app.add_middleware(CorrelationIdMiddleware)
+    return app
