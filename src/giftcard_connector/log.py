@@ -21,6 +21,8 @@ def _add_correlation_id(_: Any, __: str, event: MutableMapping[str, Any]) -> Mut
 
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level)
+    # httpx logs every request at INFO; our own log lines carry what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

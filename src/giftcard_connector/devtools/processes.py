@@ -1,0 +1,108 @@
+"""Starting our own services (Processor, ledger) as real processes on loopback, for tests, demo and bench."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import IO, Self
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServiceProcess:
+    """`giftcard-connector <args>` in its own process group, ready once `health_path` answers 200."""
+
+    def __init__(
+        self,
+        args: list[str],
+        env: Mapping[str, str],
+        port: int,
+        health_path: str = "/health",
+        name: str = "service",
+        startup_timeout: float = 30.0,
+    ) -> None:
+        self.args = args
+        self.env = {**os.environ, **env}
+        self.port = port
+        self.health_path = health_path
+        self.name = name
+        self.startup_timeout = startup_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def start(self) -> Self:
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the process's lifetime
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "giftcard_connector.cli", *self.args],
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self._process.returncode}:\n{self.output()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(self.base_url + self.health_path, timeout=1.0).status_code == 200:
+                    return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not become healthy in {self.startup_timeout}s:\n{self.output()}")
+
+    def output(self) -> str:
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")[-5000:]
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def processor(env: Mapping[str, str], port: int | None = None) -> ServiceProcess:
+    port = port or free_port()
+    return ServiceProcess(["serve"], {**env, "PORT": str(port), "HOST": "127.0.0.1"}, port, name="processor")
