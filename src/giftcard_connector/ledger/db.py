@@ -1,0 +1,80 @@
+"""Engine, sessions and the write serialization each database needs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def async_database_url(url: str) -> str:
+    """Accept plain `postgresql://` and `sqlite:///` URLs and pick the async drivers we ship."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    elif backend == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    else:
+        raise ValueError(f"unsupported database URL scheme {parsed.drivername!r} (use postgresql or sqlite)")
+    return parsed.render_as_string(hide_password=False)
+
+
+class Database:
+    """One engine plus the rule for running a transaction on it.
+
+    PostgreSQL: row locks (`SELECT ... FOR UPDATE`) serialize changes to one card.
+    SQLite has no row locks: every transaction starts with `BEGIN IMMEDIATE` (one writer across
+    processes, e.g. the CLI beside a running service) and, inside one process, an asyncio lock queues
+    writers so they do not spin in SQLite's busy handler.
+    """
+
+    def __init__(self, url: str, *, schema: str | None = None, pool_size: int = 20) -> None:
+        self.url = async_database_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs["pool_size"] = pool_size
+            kwargs["max_overflow"] = pool_size
+            if schema:
+                kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._lock = asyncio.Lock() if self.is_sqlite else None
+        if self.is_sqlite:
+            _use_immediate_transactions(self.engine)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        if self._lock is None:
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        async with self._lock, self.sessions() as session, session.begin():
+            yield session
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _use_immediate_transactions(engine: AsyncEngine) -> None:
+    # pysqlite's own BEGIN is deferred (a reader upgrades to writer later and can deadlock); take the
+    # write lock up front instead. Recipe from the SQLAlchemy SQLite dialect documentation.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
