@@ -113,7 +113,9 @@ class GiftCardService:
 
     async def redeem(self, session: SessionContext, code: str, pin: str | None, amount: Money) -> Redemption:
         key = redemption_key(session.session_id, code, amount)
-        async with self._locks.hold(key):
+        # One redemption per cart at a time in this process: a second submit then sees the first's
+        # payment (same key: no second charge; other amount: the owed amount already lowered).
+        async with self._locks.hold(session.cart_id):
             cart, card = await asyncio.gather(self._ct.get_cart(session.cart_id), self._provider_balance(code, pin))
             existing, attempt = _find_attempt(cart, key)
             if existing is not None:
