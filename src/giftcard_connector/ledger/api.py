@@ -1,7 +1,7 @@
 """The ledger's HTTP API (`/v1`): parses requests, checks API keys, hands over to LedgerService."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI must see the route annotations, which name
+# dependency aliases local to create_app, as real objects.
 import logging
 import time
 from collections.abc import Awaitable, Callable
