@@ -1,0 +1,128 @@
+"""CORS allow-list, start-up configuration errors, and the status verdict when checks fail."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from giftcard_connector.devtools.processes import processor
+
+
+@pytest.fixture(scope="module")
+def shop_only_api(emulator):
+    env = {**emulator.processor_env(), "CORS_ALLOWED_ORIGINS": "https://shop.example, http://localhost:3000"}
+    with processor(env) as server, httpx.Client(base_url=server.base_url, timeout=15) as client:
+        yield client
+
+
+def _preflight(client, origin):
+    return client.options(
+        "/balance",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-session-id",
+        },
+    )
+
+
+def test_allowed_origin_passes_preflight(shop_only_api):
+    response = _preflight(shop_only_api, "https://shop.example")
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "https://shop.example"
+    assert "x-session-id" in response.headers["access-control-allow-headers"].lower()
+
+
+def test_other_origin_is_not_allowed(shop_only_api):
+    response = _preflight(shop_only_api, "https://evil.example")
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_enabler_files_are_served_with_cors(shop_only_api):
+    response = shop_only_api.get("/enabler/connector-enabler.es.js", headers={"Origin": "https://shop.example"})
+    assert response.status_code == 200
+    assert "javascript" in response.headers["content-type"]
+    assert response.headers["access-control-allow-origin"] == "https://shop.example"
+
+
+def test_enabler_config_says_whether_a_pin_is_needed(shop_only_api):
+    assert shop_only_api.get("/enabler/config").json()["pinRequired"] is False
+
+
+def _serve_with(env_changes: dict[str, str | None], base_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **base_env, "PORT": "1"}
+    for name, value in env_changes.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return subprocess.run(
+        [sys.executable, "-m", "giftcard_connector.cli", "serve"], env=env, capture_output=True, text=True, timeout=30
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "name"),
+    [
+        ({"CTP_PROJECT_KEY": None}, "CTP_PROJECT_KEY"),
+        ({"CTP_CLIENT_SECRET": None}, "CTP_CLIENT_SECRET"),
+        ({"CTP_API_URL": "not a url"}, "CTP_API_URL"),
+        ({"PORT": "eighty"}, "PORT"),
+        ({"HEALTH_CHECK_TIMEOUT": "-1"}, "HEALTH_CHECK_TIMEOUT"),
+        ({"MOCK_CONNECTOR_CURRENCY": "euro"}, "MOCK_CONNECTOR_CURRENCY"),
+        ({"GIFTCARD_PROVIDER": "acme"}, "GIFTCARD_PROVIDER"),
+        ({"GIFTCARD_PROVIDER": "ledger", "LEDGER_URL": None, "LEDGER_API_KEY": None}, "LEDGER_URL"),
+    ],
+)
+def test_bad_configuration_stops_start_up_with_one_line(emulator, changes, name):
+    result = _serve_with(changes, emulator.processor_env())
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert name in lines[0]
+
+
+def test_status_is_partially_available_when_the_provider_is_down(emulator):
+    env = {
+        **emulator.processor_env(),
+        "GIFTCARD_PROVIDER": "ledger",
+        "LEDGER_URL": "http://127.0.0.1:9",  # nothing listens on the discard port
+        "LEDGER_API_KEY": "any",
+        "PROVIDER_TIMEOUT": "2",
+    }
+    with processor(env) as server:
+        response = httpx.get(
+            f"{server.base_url}/operations/status",
+            headers={"Authorization": f"Bearer {emulator.mint_jwt()}"},
+            timeout=15,
+        )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "Partially Available"
+    provider = next(c for c in body["checks"] if c["name"] == "Giftcard provider status check")
+    assert provider["status"] == "DOWN"
+    assert provider["message"]
+
+
+def test_status_is_unavailable_when_checks_time_out(emulator):
+    env = {**emulator.processor_env(), "HEALTH_CHECK_TIMEOUT": "300"}
+    jwt = emulator.mint_jwt()
+    # A fresh process has no token yet: the permissions check must wait for the slow token call.
+    emulator.set_faults(delays={"token": 2000})
+    try:
+        with processor(env) as server:
+            response = httpx.get(
+                f"{server.base_url}/operations/status", headers={"Authorization": f"Bearer {jwt}"}, timeout=15
+            )
+    finally:
+        emulator.clear_faults()
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "Unavailable"
+    permissions = next(c for c in body["checks"] if c["name"] == "CoCo Permissions")
+    assert permissions["status"] == "DOWN"
+    assert "300" in permissions["message"] or "0.3" in permissions["message"]
