@@ -39,7 +39,9 @@ def test_malformed_header_is_invalid_request(api, payment_id, header):
         pytest.param(lambda emu: emu.mint_token(active=False), id="inactive"),
         pytest.param(lambda emu: "unknown-token", id="unknown"),
         pytest.param(lambda emu: emu.mint_token(scope=f"view_orders:{emu.project_key}"), id="wrong-scope"),
-        pytest.param(lambda emu: emu.mint_token(scope="manage_checkout_payment_intents:other-project"), id="other-project"),
+        pytest.param(
+            lambda emu: emu.mint_token(scope="manage_checkout_payment_intents:other-project"), id="other-project"
+        ),
         pytest.param(lambda emu: emu.mint_token(scope="manage_project:other-project"), id="other-project-admin"),
         pytest.param(lambda emu: emu.mint_token(scope="manage_checkout_payment_intents"), id="no-project-key"),
     ],

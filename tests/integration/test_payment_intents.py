@@ -179,7 +179,7 @@ def test_refund_of_a_hold_is_rejected(authorize_api, emulator):
 
 
 def test_a_cancelled_hold_no_longer_counts_towards_the_cart(authorize_api, emulator):
-    cart, session_id = new_session(emulator, 5000)
+    _, session_id = new_session(emulator, 5000)
     payment_id = redeem(authorize_api, session_id, "Valid-5000-EUR", 5000).json()["paymentReference"]
     assert redeem(authorize_api, session_id, "Valid-5000-EUR", 1).status_code == 400
     intent(authorize_api, emulator, payment_id, {"action": "cancelPayment"})
@@ -203,8 +203,10 @@ def test_a_cancelled_hold_no_longer_counts_towards_the_cart(authorize_api, emula
         (b'{"actions": [{}]}', "RequiredField"),
         (b'{"actions": ["cancelPayment"]}', "InvalidField"),
         (b'{"actions": [{"action": "capturePayment"}]}', "RequiredField"),
-        (b'{"actions": [{"action": "refundPayment", "amount": {"centAmount": "1", "currencyCode": "EUR"}}]}',
-         "InvalidField"),
+        (
+            b'{"actions": [{"action": "refundPayment", "amount": {"centAmount": "1", "currencyCode": "EUR"}}]}',
+            "InvalidField",
+        ),
     ],
 )
 def test_bad_bodies_are_400(api, emulator, body, code):

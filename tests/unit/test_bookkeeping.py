@@ -1,0 +1,217 @@
+"""Transaction bookkeeping against an in-memory commercetools and scripted providers."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+import pytest
+
+from giftcard_connector.auth.session import SessionContext
+from giftcard_connector.errors import GiftCardError
+from giftcard_connector.giftcards.service import GiftCardService
+from giftcard_connector.money import Money
+from giftcard_connector.operations.payment_intents import Outcome, PaymentIntentService
+from giftcard_connector.operations.schemas import parse_action
+from giftcard_connector.providers.base import (
+    BalanceResult,
+    BalanceState,
+    OperationResult,
+    OperationStatus,
+    ProviderUnavailable,
+)
+from giftcard_connector.providers.mock import MockProvider
+from giftcard_connector.settings import CaptureMode
+
+
+class FakeCommercetools:
+    """Applies the update actions we use, bumping the version per request like commercetools."""
+
+    project_key = "proj"
+
+    def __init__(self) -> None:
+        self.payments: dict[str, dict[str, Any]] = {}
+        self.carts: dict[str, dict[str, Any]] = {}
+        self.updates: list[list[dict[str, Any]]] = []
+
+    def add_cart(self, total: int) -> str:
+        cart_id = str(uuid.uuid4())
+        self.carts[cart_id] = {
+            "id": cart_id,
+            "version": 1,
+            "anonymousId": "anon",
+            "totalPrice": {"centAmount": total, "currencyCode": "EUR"},
+            "paymentInfo": {"payments": []},
+        }
+        return cart_id
+
+    async def get_cart(self, cart_id: str) -> dict[str, Any]:
+        cart = copy.deepcopy(self.carts[cart_id])
+        for ref in cart["paymentInfo"]["payments"]:
+            ref["obj"] = copy.deepcopy(self.payments[ref["id"]])
+        return cart
+
+    async def add_payment_to_cart(self, cart: dict[str, Any], payment_id: str) -> dict[str, Any]:
+        stored = self.carts[cart["id"]]
+        stored["paymentInfo"]["payments"].append({"typeId": "payment", "id": payment_id})
+        stored["version"] += 1
+        return copy.deepcopy(stored)
+
+    async def create_payment(self, draft: dict[str, Any]) -> dict[str, Any]:
+        payment = {**copy.deepcopy(draft), "id": str(uuid.uuid4()), "version": 1, "transactions": []}
+        self.payments[payment["id"]] = payment
+        return copy.deepcopy(payment)
+
+    async def get_payment(self, payment_id: str) -> dict[str, Any]:
+        return copy.deepcopy(self.payments[payment_id])
+
+    async def update_payment(self, payment: dict[str, Any], actions: list[dict[str, Any]]) -> dict[str, Any]:
+        stored = self.payments[payment["id"]]
+        self.updates.append(actions)
+        for action in actions:
+            name = action["action"]
+            if name == "addTransaction":
+                stored["transactions"].append({**action["transaction"], "id": str(uuid.uuid4())})
+            elif name == "changeTransactionState":
+                self._transaction(stored, action["transactionId"])["state"] = action["state"]
+            elif name == "changeTransactionInteractionId":
+                self._transaction(stored, action["transactionId"])["interactionId"] = action["interactionId"]
+            elif name == "setInterfaceId":
+                stored["interfaceId"] = action["interfaceId"]
+        stored["version"] += 1
+        return copy.deepcopy(stored)
+
+    @staticmethod
+    def _transaction(payment: dict[str, Any], transaction_id: str) -> dict[str, Any]:
+        return next(t for t in payment["transactions"] if t["id"] == transaction_id)
+
+
+class ScriptedProvider(MockProvider):
+    """The mock, but money-moving calls answer from a script (results or exceptions)."""
+
+    def __init__(self, *script: OperationResult | Exception) -> None:
+        super().__init__()
+        self.script = list(script)
+        self.keys: list[str] = []
+
+    async def _next(self, key: str) -> OperationResult:
+        self.keys.append(key)
+        step = self.script.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+    async def redeem(self, code, pin, amount, idempotency_key):  # type: ignore[no-untyped-def]
+        return await self._next(idempotency_key)
+
+    async def refund(self, reference, amount, idempotency_key):  # type: ignore[no-untyped-def]
+        return await self._next(idempotency_key)
+
+    async def balance(self, code, pin):  # type: ignore[no-untyped-def]
+        return BalanceResult(BalanceState.VALID, Money(5000, "EUR"))
+
+
+OK = OperationResult(OperationStatus.SUCCESS, reference="ref-1")
+REFUSED = OperationResult(OperationStatus.FAILURE, reason=BalanceState.EXPIRED, message="expired")
+DOWN = ProviderUnavailable("connection refused")
+
+
+def session(cart_id: str) -> SessionContext:
+    return SessionContext("session-1", cart_id, {})
+
+
+async def test_redeem_records_the_outcome_in_one_update():
+    ct = FakeCommercetools()
+    cart_id = ct.add_cart(10000)
+    service = GiftCardService(ct, ScriptedProvider(OK), CaptureMode.DIRECT)  # type: ignore[arg-type]
+    result = await service.redeem(session(cart_id), "code", None, Money(1000, "EUR"))
+    payment = ct.payments[result.payment_id]
+    assert [(t["type"], t["state"], t["interactionId"]) for t in payment["transactions"]] == [
+        ("Charge", "Success", "ref-1")
+    ]
+    assert payment["interfaceId"] == "ref-1"
+    assert len(ct.updates) == 1
+
+
+async def test_unanswered_provider_leaves_pending_and_a_resubmit_settles_it_with_the_same_key():
+    ct = FakeCommercetools()
+    cart_id = ct.add_cart(10000)
+    provider = ScriptedProvider(DOWN, DOWN, OK)
+    service = GiftCardService(ct, provider, CaptureMode.DIRECT)  # type: ignore[arg-type]
+    with pytest.raises(GiftCardError) as caught:
+        await service.redeem(session(cart_id), "code", None, Money(1000, "EUR"))
+    assert caught.value.status_code == 503
+    [payment] = ct.payments.values()
+    assert [t["state"] for t in payment["transactions"]] == ["Pending"]
+    # The pending charge still counts as paid: nobody can over-redeem while it is unresolved.
+    result = await service.redeem(session(cart_id), "code", None, Money(1000, "EUR"))
+    assert result.result == "Success"
+    assert [t["state"] for t in ct.payments[result.payment_id]["transactions"]] == ["Success"]
+    assert len(set(provider.keys)) == 1, "every try of one redemption uses the same idempotency key"
+
+
+async def test_refusal_is_a_failure_transaction_and_a_retry_is_a_new_payment():
+    ct = FakeCommercetools()
+    cart_id = ct.add_cart(10000)
+    provider = ScriptedProvider(REFUSED, OK)
+    service = GiftCardService(ct, provider, CaptureMode.DIRECT)  # type: ignore[arg-type]
+    with pytest.raises(GiftCardError) as caught:
+        await service.redeem(session(cart_id), "code", None, Money(1000, "EUR"))
+    assert caught.value.state is BalanceState.EXPIRED
+    await service.redeem(session(cart_id), "code", None, Money(1000, "EUR"))
+    states = sorted(p["transactions"][0]["state"] for p in ct.payments.values())
+    assert states == ["Failure", "Success"]
+    assert provider.keys[0] != provider.keys[1]
+
+
+async def _charged_payment(ct: FakeCommercetools) -> str:
+    payment = await ct.create_payment({"amountPlanned": {"centAmount": 3000, "currencyCode": "EUR"}})
+    await ct.update_payment(
+        payment,
+        [
+            {
+                "action": "addTransaction",
+                "transaction": {
+                    "type": "Charge",
+                    "state": "Success",
+                    "interactionId": "mock-redemption-1",
+                    "amount": {"centAmount": 3000, "currencyCode": "EUR"},
+                },
+            },
+        ],
+    )
+    ct.updates.clear()
+    return str(payment["id"])
+
+
+REFUND_1000 = {"actions": [{"action": "refundPayment", "amount": {"centAmount": 1000, "currencyCode": "EUR"}}]}
+
+
+@pytest.mark.parametrize(
+    ("step", "outcome", "state"),
+    [
+        (OK, Outcome.APPROVED, "Success"),
+        (REFUSED, Outcome.REJECTED, "Failure"),
+        (DOWN, Outcome.REJECTED, "Failure"),
+        (OperationResult(OperationStatus.PENDING, reference="later"), Outcome.RECEIVED, "Pending"),
+    ],
+)
+async def test_modifications_write_initial_first_then_the_outcome(step, outcome, state):
+    ct = FakeCommercetools()
+    payment_id = await _charged_payment(ct)
+    provider = ScriptedProvider(step)
+    service = PaymentIntentService(ct, provider)  # type: ignore[arg-type]
+    assert await service.modify(payment_id, parse_action(REFUND_1000)) is outcome
+    first, second = ct.updates
+    assert first[0]["action"] == "addTransaction"
+    assert first[0]["transaction"]["state"] == "Initial"
+    assert first[0]["transaction"]["interactionId"]
+    assert second[0] == {
+        "action": "changeTransactionState",
+        "transactionId": second[0]["transactionId"],
+        "state": state,
+    }
+    refund = ct.payments[payment_id]["transactions"][-1]
+    assert (refund["type"], refund["state"]) == ("Refund", state)
+    assert provider.keys[0].startswith(f"{payment_id}:refund:")
