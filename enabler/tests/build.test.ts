@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
+import { JSDOM } from 'jsdom';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM build script without type declarations
 import { bundle, ES_FILE, OUT_DIR, UMD_FILE } from '../scripts/bundle.mjs';
@@ -50,5 +51,28 @@ describe('committed build', () => {
     }
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     expect(pkg.dependencies).toBeUndefined();
+  });
+
+  it('the built UMD file works end to end in a page (classic script, real DOM)', async () => {
+    const dom = new JSDOM('<!doctype html><div id="gc"></div>', { runScripts: 'outside-only', url: 'https://shop.example/' });
+    const win = dom.window as unknown as Window & typeof globalThis & { Connector: { Enabler: new (o: unknown) => any } };
+    const requests: string[] = [];
+    win.fetch = (async (url: string, init: RequestInit) => {
+      requests.push(`${init.method} ${url} ${new Headers(init.headers).get('X-Session-Id')}`);
+      if (url.endsWith('/enabler/config')) return new Response('{"pinRequired":false}', { status: 200 });
+      return new Response('{"status":{"state":"Expired","errors":[{"code":"Expired","message":"x"}]}}', { status: 400 });
+    }) as typeof fetch;
+    dom.window.eval(readFileSync(join(OUT_DIR, UMD_FILE), 'utf8'));
+    const enabler = new win.Connector.Enabler({ processorUrl: 'https://proc.example/', sessionId: 'sid', locale: 'de-DE' });
+    const component = (await enabler.createGiftCardBuilder()).build({});
+    component.mount('#gc');
+    const input = win.document.querySelector('input[name="giftcard-code"]') as HTMLInputElement;
+    input.value = 'Expired';
+    const result = await component.balance();
+    expect(result.status.state).toBe('Expired');
+    expect(win.document.getElementById('ctgc-giftcard-code-error')!.textContent).toBe('Diese Geschenkkarte ist abgelaufen.');
+    expect(input.getAttribute('aria-invalid')).toBe('true');
+    expect(requests).toEqual(['GET https://proc.example/enabler/config sid', 'POST https://proc.example/balance sid']);
+    expect(win.document.querySelectorAll('style#ctgc-styles')).toHaveLength(1);
   });
 });
