@@ -35,4 +35,8 @@ async def redeem(request: Request, session: Session) -> dict[str, Any]:
 async def enabler_config(request: Request) -> dict[str, Any]:
     """What the Enabler needs to render its fields (no secrets; no session needed)."""
     provider = request.app.state.services.provider
-    return {"pinRequired": bool(provider.requires_pin), "provider": provider.name}
+    return {
+        "pinRequired": bool(provider.requires_pin),
+        "pinSupported": bool(provider.requires_pin or provider.supports_pin),
+        "provider": provider.name,
+    }

@@ -73,6 +73,8 @@ class GiftCardProvider(abc.ABC):
     name: str = "provider"
     # Whether cards of this provider carry a PIN the shopper must type (the Enabler shows the field).
     requires_pin: bool = False
+    # Whether cards may carry a PIN (the Enabler then shows an optional PIN field).
+    supports_pin: bool = False
 
     @abc.abstractmethod
     async def balance(self, code: str, pin: str | None) -> BalanceResult: ...
