@@ -140,3 +140,8 @@ def test_ledger_part_never_crashes_and_redacts() -> None:
     assert "secret" not in json.dumps(part)
     assert _redact("postgresql://u:pw@h:5432/db") == "postgresql://u@h:5432/db"
     assert format_ledger({"status": "skipped", "reason": "why"}) == "ledger: skipped (why)"
+
+
+def test_ledger_lines_flatten_nested_figures() -> None:
+    part = {"status": "ok", "runs": {"hot_card": {"cards": 1, "latency_ms": {"p50": 2.5}, "statuses": {"201": 3}}}}
+    assert format_ledger(part) == "ledger (PostgreSQL):\n  hot_card: cards=1, latency_ms.p50=2.5, statuses.201=3"

@@ -380,8 +380,13 @@ def format_ledger(part: Mapping[str, Any]) -> str:
         return f"ledger: {part.get('status')} ({part.get('reason')})"
     lines = ["ledger (PostgreSQL):"]
     for name, outcome in part["runs"].items():
-        shown = ", ".join(f"{key}={value}" for key, value in outcome.items() if not isinstance(value, dict | list))
-        lines.append(f"  {name}: {shown}")
+        shown: list[str] = []
+        for key, value in outcome.items():
+            if isinstance(value, dict):
+                shown.extend(f"{key}.{inner}={item}" for inner, item in value.items())
+            elif not isinstance(value, list):
+                shown.append(f"{key}={value}")
+        lines.append(f"  {name}: {', '.join(shown)}")
     return "\n".join(lines)
 
 
