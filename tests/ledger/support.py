@@ -40,7 +40,7 @@ class LedgerClient:
     clock: FakeClock
 
     async def post(
-        self, path: str, body: Any = None, *, key: str | None = None, idempotency: str | None | bool = True
+        self, path: str, body: Any = None, *, key: str | None = None, idempotency: str | bool | None = True
     ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key or self.processor_key}"}
         if idempotency is True:
