@@ -1,0 +1,279 @@
+"""The whole local stack behind `giftcard-connector demo`, importable so browser tests start the same one.
+
+Emulator (commercetools), ledger on SQLite in a temp dir, Processor with the ledger provider, and the demo
+shop (Starlette in a thread). Everything listens on 127.0.0.1; every secret is random for the run.
+
+    with DemoStack(shop_port=3000, progress=print) as stack:
+        print(stack.shop_url, stack.cards)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+import uvicorn
+
+from giftcard_connector.devtools.emulator import Emulator
+from giftcard_connector.devtools.processes import ServiceProcess, free_port, processor
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoCard:
+    name: str
+    code: str
+    pin: str | None
+    cent_amount: int
+    currency: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CardSpec:
+    name: str
+    cent_amount: int
+    currency: str = "EUR"
+    pin: str | None = None
+    expired: bool = False
+    note: str = ""
+
+
+DEMO_CARDS = (
+    CardSpec("eur50", 5000, note="no PIN"),
+    CardSpec("eur200-pin", 20000, pin="1234", note="PIN 1234"),
+    CardSpec("eur10", 1000, note="no PIN"),
+    CardSpec("expired", 2500, expired=True, note="expired: Expired"),
+    CardSpec("usd", 5000, currency="USD", note="USD: CurrencyNotMatch on a EUR cart"),
+)
+
+
+class DemoStackError(RuntimeError):
+    pass
+
+
+class _ShopServer:
+    """uvicorn in a background thread: it then installs no signal handlers, so the caller owns Ctrl-C."""
+
+    def __init__(self, app: Any, port: int) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="demo-shop", daemon=True)
+
+    def start(self, timeout: float = 10.0) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise DemoStackError("the demo shop did not start (is the port in use?)")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+class DemoStack:
+    def __init__(self, shop_port: int = 0, progress: Progress | None = None) -> None:
+        self.shop_port = shop_port or free_port()
+        self._progress = progress or (lambda _: None)
+        self._stack = contextlib.ExitStack()
+        self._tmp: Path | None = None
+        self._emulator: Emulator | None = None
+        self._processor: ServiceProcess | None = None
+        self._ledger: ServiceProcess | None = None
+        self.ledger_env: dict[str, str] = {}
+        self.cards: dict[str, DemoCard] = {}
+
+    # -- addresses ------------------------------------------------------------------------------
+
+    @property
+    def shop_url(self) -> str:
+        return f"http://127.0.0.1:{self.shop_port}"
+
+    @property
+    def shop_origins(self) -> list[str]:
+        return [f"http://127.0.0.1:{self.shop_port}", f"http://localhost:{self.shop_port}"]
+
+    @property
+    def emulator(self) -> Emulator:
+        if self._emulator is None:
+            raise DemoStackError("stack not started")
+        return self._emulator
+
+    @property
+    def processor_url(self) -> str:
+        if self._processor is None:
+            raise DemoStackError("stack not started")
+        return self._processor.base_url
+
+    @property
+    def ledger_url(self) -> str:
+        if self._ledger is None:
+            raise DemoStackError("stack not started")
+        return self._ledger.base_url
+
+    def alive(self) -> bool:
+        """False once a service stops answering (the demo then stops instead of half-working)."""
+        if not self.emulator.running:
+            return False
+        for url in (f"{self.ledger_url}/v1/health", f"{self.processor_url}/health"):
+            try:
+                if httpx.get(url, timeout=2.0).status_code != 200:
+                    return False
+            except httpx.HTTPError:
+                return False
+        return True
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> Self:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()  # KeyboardInterrupt during start-up too: leave nothing behind
+            raise
+        return self
+
+    def stop(self) -> None:
+        self._stack.close()
+
+    def _start(self) -> None:
+        _ensure_port_free(self.shop_port)  # fail before starting anything, not after 10 seconds
+        tmp = Path(tempfile.mkdtemp(prefix="giftcard-demo-"))
+        self._tmp = tmp
+        self._stack.callback(shutil.rmtree, tmp, True)
+        self.ledger_env = {
+            "LEDGER_DATABASE_URL": f"sqlite:///{tmp / 'ledger.sqlite3'}",
+            "LEDGER_SECRET_KEY": secrets.token_urlsafe(32),
+            "LEDGER_LOG_LEVEL": "WARNING",
+        }
+        with self._step("starting commercetools emulator"):
+            self._emulator = self._stack.enter_context(Emulator())
+        with self._step("creating ledger database (SQLite) and processor key"):
+            self.ledger_cli("migrate")
+            api_key = str(self.ledger_cli("keys", "create", "--role", "processor", "--label", "demo")["key"])
+        with self._step(f"issuing {len(DEMO_CARDS)} demo cards"):
+            # In parallel: each CLI call is a fresh Python process, mostly import time.
+            with ThreadPoolExecutor(max_workers=len(DEMO_CARDS)) as pool:
+                issued = list(pool.map(self._issue_spec, DEMO_CARDS))
+            self.cards = {card.name: card for card in issued}
+        with self._step("starting ledger"):
+            port = free_port()
+            ledger = ServiceProcess(
+                ["ledger", "serve", "--port", str(port)], self.ledger_env, port, "/v1/health", name="ledger"
+            )
+            self._ledger = self._stack.enter_context(ledger)
+        with self._step("starting Processor (provider: ledger)"):
+            env = {
+                **self.emulator.processor_env(),
+                "GIFTCARD_PROVIDER": "ledger",
+                "LEDGER_URL": self.ledger_url,
+                "LEDGER_API_KEY": api_key,
+                "CORS_ALLOWED_ORIGINS": ",".join(self.shop_origins),
+                "LOG_LEVEL": "WARNING",
+            }
+            self._processor = self._stack.enter_context(processor(env))
+        with self._step("starting demo shop"):
+            from giftcard_connector.devtools.demo import create_shop_app
+
+            shop = _ShopServer(create_shop_app(self.emulator, self.processor_url), self.shop_port)
+            shop.start()
+            self._stack.callback(shop.stop)
+
+    @contextlib.contextmanager
+    def _step(self, what: str) -> Iterator[None]:
+        self._progress(f"{what}… ")
+        started = time.monotonic()
+        try:
+            yield
+        except BaseException:
+            self._progress("failed\n")
+            raise
+        self._progress(f"ok ({time.monotonic() - started:.1f}s)\n")
+
+    # -- ledger ---------------------------------------------------------------------------------
+
+    def ledger_cli(self, *args: str) -> Any:
+        """`giftcard-connector ledger ARGS --json` on this stack's database; the parsed JSON answer."""
+        done = subprocess.run(
+            [sys.executable, "-m", "giftcard_connector.cli", "ledger", *args, "--json"],
+            env={**os.environ, **self.ledger_env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise DemoStackError(f"ledger {args[0]} failed ({done.returncode}): {done.stdout}{done.stderr}")
+        return json.loads(done.stdout)
+
+    def issue_card(self, cent_amount: int, currency: str = "EUR", pin: str | None = None) -> DemoCard:
+        """A new card (tests use fresh cards so they do not depend on each other's redemptions)."""
+        return self._issue_spec(CardSpec("extra", cent_amount, currency, pin))
+
+    def _issue_spec(self, spec: CardSpec) -> DemoCard:
+        args = ["issue", "--amount", str(spec.cent_amount), "--currency", spec.currency]
+        if spec.pin is not None:
+            args += ["--pin", spec.pin]
+        if spec.expired:
+            args += ["--expires", dt.datetime.now(dt.UTC).date().isoformat()]
+        card = self.ledger_cli(*args)
+        if spec.expired:
+            self._backdate(str(card["id"]))
+        return DemoCard(spec.name, str(card["code"]), spec.pin, spec.cent_amount, spec.currency, spec.note)
+
+    def _backdate(self, card_id: str) -> None:
+        # The ledger rightly refuses to issue a card that expired in the past, so the demo's expired
+        # card is issued valid until today and then moved back a year in its own throw-away database.
+        database = self.ledger_env["LEDGER_DATABASE_URL"].removeprefix("sqlite:///")
+        a_year_ago = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=365)).isoformat()
+        with contextlib.closing(sqlite3.connect(database, timeout=10)) as connection, connection:
+            connection.execute("UPDATE cards SET expires_on = ? WHERE id = ?", (a_year_ago, card_id))
+
+
+def _ensure_port_free(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise DemoStackError(f"port {port} is in use (choose another with --port)") from error
+
+
+def card_table(cards: dict[str, DemoCard]) -> str:
+    """The demo cards as a plain-text table for the terminal."""
+    rows = [("card number", "PIN", "balance", "note")]
+    for card in cards.values():
+        amount = f"{card.cent_amount / 100:.2f} {card.currency}"
+        rows.append((card.code, card.pin or "-", amount, card.note))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(line.rstrip() for line in lines)
