@@ -1,0 +1,58 @@
+"""LedgerProvider against the real ledger app (ASGI transport): the whole mapping end to end."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from giftcard_connector.ledger.api import create_app
+from giftcard_connector.ledger.db import Database
+from giftcard_connector.ledger.service import LedgerService
+from giftcard_connector.money import Money
+from giftcard_connector.providers.base import BalanceState, OperationStatus
+from giftcard_connector.providers.ledger import LedgerProvider
+from tests.ledger.conftest import make_keys
+from tests.ledger.support import FakeClock, LedgerClient
+
+
+@pytest.fixture
+async def provider(service: LedgerService, database: Database, clock: FakeClock) -> AsyncIterator[LedgerProvider]:
+    _, processor = await make_keys(database, clock)
+    transport = httpx.ASGITransport(app=create_app(service))
+    async with httpx.AsyncClient(transport=transport) as client:
+        yield LedgerProvider("http://ledger.test", processor, 5.0, client=client)
+
+
+async def test_adapter_round_trip(ledger: LedgerClient, provider: LedgerProvider) -> None:
+    code = await ledger.issue(1000, pin="4321")
+    assert (await provider.health()).up
+    balance = await provider.balance(code, "4321")
+    assert balance.state is BalanceState.VALID and balance.amount == Money(1000, "EUR")
+    assert (await provider.balance(code, "0000")).state is BalanceState.NOT_FOUND
+    redeemed = await provider.redeem(code, "4321", Money(300, "EUR"), "pay-1")
+    assert redeemed.succeeded
+    replay = await provider.redeem(code, "4321", Money(300, "EUR"), "pay-1")
+    assert replay.reference == redeemed.reference
+    wrong_currency = await provider.redeem(code, "4321", Money(1, "USD"), "pay-2")
+    assert wrong_currency.reason is BalanceState.CURRENCY_NOT_MATCH
+    assert redeemed.reference
+    assert (await provider.refund(redeemed.reference, Money(300, "EUR"), "pay-1-refund")).succeeded
+    hold = await provider.authorize(code, "4321", Money(1000, "EUR"), "pay-3")
+    assert hold.succeeded and hold.reference
+    empty = await provider.redeem(code, "4321", Money(1, "EUR"), "pay-4")
+    assert empty.status is OperationStatus.FAILURE and empty.reason is BalanceState.ZERO_BALANCE
+    assert (await provider.balance(code, "4321")).state is BalanceState.ZERO_BALANCE
+    capture = await provider.capture(hold.reference, Money(1000, "EUR"), "pay-3-capture")
+    assert capture.succeeded
+    assert not (await provider.void(hold.reference, "pay-3-void")).succeeded
+    assert (await provider.refund(hold.reference, Money(1000, "EUR"), "pay-3-refund")).succeeded
+    await ledger.assert_consistent(code, 1000)
+
+
+async def test_adapter_sees_expiry(ledger: LedgerClient, provider: LedgerProvider) -> None:
+    code = await ledger.issue(1000, expires="2026-06-01")
+    ledger.clock.advance(2 * 86400)
+    assert (await provider.balance(code, None)).state is BalanceState.EXPIRED
+    assert (await provider.redeem(code, None, Money(1, "EUR"), "k")).reason is BalanceState.EXPIRED
