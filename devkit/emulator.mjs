@@ -111,7 +111,7 @@ function newKey() {
   return { privateKey, publicKey, kid: randomUUID() };
 }
 const signingKey = newKey();
-const foreignKey = newKey(); // never published: for bad-signature tests
+let foreignKey = null; // never published: for bad-signature tests (made on first use)
 const jwk = {
   ...signingKey.publicKey.export({ format: "jwk" }),
   kid: signingKey.kid,
@@ -232,6 +232,9 @@ for (const repo of Object.values(repos)) {
   handler.__patched = true;
 }
 
+const TRANSACTION_STATES = new Set(["Initial", "Pending", "Success", "Failure"]);
+const TRANSACTION_TYPES = new Set(["Authorization", "CancelAuthorization", "Charge", "Refund", "Chargeback"]);
+
 // Payments: unknown transaction ids are an InvalidOperation (4.4.0 answers 200 or corrupts the list).
 {
   const handler = repos.payment.actions;
@@ -253,8 +256,12 @@ for (const repo of Object.values(repos)) {
           message: `A transaction with ID '${action.transactionId}' does not exist.`,
         });
       }
-      if (name === "changeTransactionState" && typeof action.state !== "string") {
-        throwCt(400, { code: "InvalidInput", message: "changeTransactionState requires a state." });
+      if (name === "changeTransactionState" && !TRANSACTION_STATES.has(action.state)) {
+        throwCt(400, {
+          code: "InvalidJsonInput",
+          message: "Request body does not contain valid JSON.",
+          detailedErrorMessage: `actions -> state: Invalid value '${action.state}'`,
+        });
       }
       return orig.call(this, context, resource, action);
     };
@@ -264,6 +271,13 @@ for (const repo of Object.values(repos)) {
     const t = action?.transaction;
     if (!t || typeof t !== "object" || typeof t.type !== "string" || !t.amount) {
       throwCt(400, { code: "InvalidInput", message: "addTransaction requires transaction.type and amount." });
+    }
+    if (!TRANSACTION_TYPES.has(t.type) || (t.state !== undefined && !TRANSACTION_STATES.has(t.state))) {
+      throwCt(400, {
+        code: "InvalidJsonInput",
+        message: "Request body does not contain valid JSON.",
+        detailedErrorMessage: `actions -> transaction: Invalid type '${t.type}' or state '${t.state}'`,
+      });
     }
     return origAdd.call(this, context, resource, action);
   };
@@ -506,6 +520,7 @@ async function handleTest(req, res, url, body) {
       },
       claimOverrides,
     );
+    if (useForeign && !foreignKey) foreignKey = newKey();
     const key = useForeign ? foreignKey : signingKey;
     const header = mergeDefined({ alg: "RS256", typ: "JWT", kid: signingKey.kid }, headerOverrides);
     return send(res, 200, { token: signJwt(header, claims, key), header, claims });

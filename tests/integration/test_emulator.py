@@ -367,6 +367,19 @@ def test_change_transaction_state_unknown_id_400(emu: Emulator) -> None:
         {"version": 1, "actions": [{"action": "noSuchAction"}]},
         {"version": 1, "actions": [{"action": "addTransaction"}]},
         {"version": 1, "actions": [{"action": "addTransaction", "transaction": {"type": "Charge"}}]},
+        {
+            "version": 1,
+            "actions": [
+                {
+                    "action": "addTransaction",
+                    "transaction": {
+                        "type": "Charge",
+                        "amount": {"centAmount": 1, "currencyCode": "EUR"},
+                        "state": "Done",
+                    },
+                }
+            ],
+        },
     ],
 )
 def test_malformed_updates_are_400(emu: Emulator, body: dict[str, Any]) -> None:
