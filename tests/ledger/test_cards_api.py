@@ -243,3 +243,18 @@ async def test_unknown_routes_and_methods_answer_json(ledger: LedgerClient) -> N
     response = await ledger.http.get("/v1/redemptions")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+async def test_body_is_json_whatever_the_content_type(ledger: LedgerClient) -> None:
+    code = await ledger.issue(1000)
+    headers = {
+        "Authorization": f"Bearer {ledger.processor_key}",
+        "Idempotency-Key": "form",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    body = f'{{"code": "{code}", "amount": {{"centAmount": 5, "currencyCode": "EUR"}}}}'
+    assert (await ledger.http.post("/v1/redemptions", content=body, headers=headers)).status_code == 201
+    headers["Idempotency-Key"] = "form-2"
+    garbage = await ledger.http.post("/v1/redemptions", content="nonsense", headers=headers)
+    assert garbage.status_code == 400
+    assert garbage.json()["error"]["code"] == "invalid_json"

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from giftcard_connector.ledger import schemas
 from giftcard_connector.ledger.apikeys import Role, find_key
@@ -80,8 +81,23 @@ def _bearer(authorization: str | None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+class JSONBodies:
+    """Read every request body as JSON whatever its Content-Type (curl sends form encoding by
+    default), so a body that is not JSON is answered `invalid_json`, not a confusing type error."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = [(name, value) for name, value in scope["headers"] if name != b"content-type"]
+            scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
+        await self.app(scope, receive, send)
+
+
 def create_app(service: LedgerService, *, lifespan: Any = None) -> FastAPI:
     app = FastAPI(title="Gift card ledger", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(JSONBodies)
     keys = KeyCache(service)
     _install_error_handlers(app)
 
