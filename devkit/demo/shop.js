@@ -95,9 +95,11 @@ function parseAmount(text, currency) {
   if (part.length > digits) return NaN;
   return Number(whole) * 10 ** digits + Number(part.padEnd(digits, '0') || 0);
 }
+// The amount field in the page's locale ("12,50" in de), without grouping so parseAmount reads it back.
 function toInputValue(centAmount, currency) {
   const digits = fractionDigits(currency);
-  return (centAmount / 10 ** digits).toFixed(digits);
+  return new Intl.NumberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false })
+    .format(centAmount / 10 ** digits);
 }
 
 async function api(path, options) {

@@ -102,6 +102,7 @@ class DemoStack:
         self._processor: ServiceProcess | None = None
         self._ledger: ServiceProcess | None = None
         self.ledger_env: dict[str, str] = {}
+        self.ledger_api_key = ""
         self.cards: dict[str, DemoCard] = {}
 
     # -- addresses ------------------------------------------------------------------------------
@@ -179,7 +180,8 @@ class DemoStack:
             self._emulator = self._stack.enter_context(Emulator())
         with self._step("creating ledger database (SQLite) and processor key"):
             self.ledger_cli("migrate")
-            api_key = str(self.ledger_cli("keys", "create", "--role", "processor", "--label", "demo")["key"])
+            key = self.ledger_cli("keys", "create", "--role", "processor", "--label", "demo")
+            self.ledger_api_key = str(key["key"])
         with self._step(f"issuing {len(DEMO_CARDS)} demo cards"):
             # In parallel: each CLI call is a fresh Python process, mostly import time.
             with ThreadPoolExecutor(max_workers=len(DEMO_CARDS)) as pool:
@@ -196,7 +198,7 @@ class DemoStack:
                 **self.emulator.processor_env(),
                 "GIFTCARD_PROVIDER": "ledger",
                 "LEDGER_URL": self.ledger_url,
-                "LEDGER_API_KEY": api_key,
+                "LEDGER_API_KEY": self.ledger_api_key,
                 "CORS_ALLOWED_ORIGINS": ",".join(self.shop_origins),
                 "LOG_LEVEL": "WARNING",
             }

@@ -1,0 +1,72 @@
+"""Browser tests: the demo stack (emulator, ledger, Processor, shop) once per session, Debian's Chromium."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from giftcard_connector.devtools.demo_stack import DemoCard, DemoStack
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+NO_CHROMIUM = "Debian's chromium is not installed at /usr/bin/chromium (make setup-browser)"
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[DemoStack]:
+    if not CHROMIUM.exists():
+        pytest.skip(NO_CHROMIUM)
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed: the commercetools emulator needs Node 20+")
+    with DemoStack() as demo:
+        yield demo
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(NO_CHROMIUM)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture(scope="session")
+def used_up_card(stack: DemoStack) -> DemoCard:
+    """A card whose whole balance was redeemed through the Processor (for ZeroBalance)."""
+    import httpx
+
+    card = stack.issue_card(500)
+    cart = stack.emulator.create_cart(1000, "EUR")
+    session_id = stack.emulator.create_session(cart["id"])
+    body = {"code": card.code, "pin": "0000", "redeemAmount": {"centAmount": 500, "currencyCode": "EUR"}}
+    answer = httpx.post(f"{stack.processor_url}/redeem", json=body, headers={"X-Session-Id": session_id}, timeout=15)
+    assert answer.status_code == 200 and answer.json()["result"] == "Success", answer.text
+    return card
