@@ -545,6 +545,8 @@ async function handleTest(req, res, url, body) {
   return send(res, 404, ctError(404, "ResourceNotFound", `Unknown test endpoint ${req.method} ${path}`));
 }
 
+const paymentKeys = new Set();
+
 async function forwardToMock(req, res, url, raw) {
   const headers = { ...req.headers };
   delete headers.host;
@@ -552,6 +554,7 @@ async function forwardToMock(req, res, url, raw) {
   delete headers.connection;
   const isWrite = req.method === "POST" || req.method === "DELETE";
   const parts = url.pathname.split("/").filter(Boolean);
+  let claimedKey = null;
   if (req.method === "POST") {
     const body = parseBody(raw, false);
     if (body === INVALID_JSON || body === undefined || typeof body !== "object" || body === null) {
@@ -579,6 +582,22 @@ async function forwardToMock(req, res, url, raw) {
       }
     }
     headers["content-type"] = "application/json";
+    // commercetools keeps resource keys unique per project; 4.4.0 does not check it for payments.
+    if (parts.length === 2 && parts[1] === "payments" && typeof body.key === "string") {
+      if (paymentKeys.has(body.key)) {
+        return send(
+          res,
+          400,
+          ctError(400, "DuplicateField", `A duplicate value '"${body.key}"' exists for field 'key'.`, {
+            field: "key",
+            duplicateValue: body.key,
+          }),
+        );
+      }
+      // Claimed before the await, so two concurrent creates with one key cannot both pass.
+      paymentKeys.add(body.key);
+      claimedKey = body.key;
+    }
   }
   const result = await ctMock.app.inject({
     method: req.method,
@@ -588,6 +607,7 @@ async function forwardToMock(req, res, url, raw) {
   });
   let status = result.statusCode;
   let payload = result.body;
+  if (claimedKey !== null && status >= 400) paymentKeys.delete(claimedKey);
   const contentType = String(result.headers["content-type"] || "");
   if (contentType.includes("application/json") && payload) {
     try {

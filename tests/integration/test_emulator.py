@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -476,3 +477,11 @@ def test_stop_leaves_no_process() -> None:
     emu.stop()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_payment_keys_are_unique_like_commercetools(emu: Emulator):
+    draft = {"key": f"k-{uuid.uuid4()}", "amountPlanned": {"centAmount": 100, "currencyCode": "EUR"}}
+    assert emu.api("POST", "/payments", json=draft).status_code == 201
+    second = emu.api("POST", "/payments", json=draft)
+    assert second.status_code == 400
+    assert second.json()["errors"][0]["code"] == "DuplicateField"

@@ -201,3 +201,30 @@ def test_concurrent_different_amounts_never_overpay_the_cart(processor_server, e
         t["amount"]["centAmount"] for p in payments for t in transactions(p, "Charge") if t["state"] == "Success"
     )
     assert 0 < paid <= 5000
+
+
+def test_concurrent_submits_to_two_processor_copies_charge_once(processor_server, emulator):
+    from giftcard_connector.devtools.processes import processor
+
+    cart, session_id = new_session(emulator, 10000)
+    with processor({**emulator.processor_env(), "LOG_LEVEL": "WARNING"}) as second:
+
+        async def fire() -> list[httpx.Response]:
+            body = {"code": "Valid-5000-EUR", "redeemAmount": money(4000)}
+            async with (
+                httpx.AsyncClient(base_url=processor_server.base_url, timeout=30) as one,
+                httpx.AsyncClient(base_url=second.base_url, timeout=30) as two,
+            ):
+                calls = [
+                    (one if i % 2 else two).post("/redeem", json=body, headers={"X-Session-Id": session_id})
+                    for i in range(10)
+                ]
+                return await asyncio.gather(*calls)
+
+        responses = asyncio.run(fire())
+    # A copy that loses the race answers 409 (in progress) or the first one's result; never a second charge.
+    assert {r.status_code for r in responses} <= {200, 409}, [r.text for r in responses]
+    assert any(r.status_code == 200 for r in responses)
+    payments = cart_payments(emulator, cart["id"])
+    charges = [t for p in payments for t in transactions(p, "Charge") if t["state"] == "Success"]
+    assert len(charges) == 1
