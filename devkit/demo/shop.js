@@ -203,7 +203,6 @@ function updateAmountField() {
   const usable = state.balance && state.owed && state.owed.centAmount > 0;
   input.disabled = !usable;
   $('#apply').disabled = !usable;
-  if (state.owed && state.owed.centAmount === 0) showResult(t('paid'), 'ok');
   if (usable) {
     input.value = toInputValue(Math.min(state.balance.centAmount, state.owed.centAmount), state.currency);
   }
@@ -249,9 +248,11 @@ async function mountGiftCard(sessionId) {
       const applied = isSuccess ? $('#amount').dataset.requested : null;
       state.balance = null;
       $('#balance').textContent = '–';
-      showResult(isSuccess ? t('applied', { amount: applied }) : t('notApplied'), isSuccess ? 'ok' : 'bad');
-      $('#result').dataset.paymentReference = paymentReference ?? '';
+      // The cart first, then the message: once the message shows, the page is consistent.
       await refreshCart();
+      const paid = state.owed?.centAmount === 0 ? ` ${t('paid')}` : '';
+      showResult(isSuccess ? t('applied', { amount: applied }) + paid : t('notApplied'), isSuccess ? 'ok' : 'bad');
+      $('#result').dataset.paymentReference = paymentReference ?? '';
     },
     onError: () => showResult(t('notApplied'), 'bad'),
   });

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from giftcard_connector.devtools.demo_stack import DemoCard, DemoStack
+from giftcard_connector.devtools.demo_stack import CardSpec, DemoCard, DemoStack
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -22,6 +22,13 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 NO_CHROMIUM = "Debian's chromium is not installed at /usr/bin/chromium (make setup-browser)"
+# Fresh cards per redeeming test, issued with the demo's cards at start-up (one ledger CLI process).
+TEST_CARDS = (
+    CardSpec("t-partial", 5000),
+    CardSpec("t-keyboard", 20000, pin="1234"),
+    CardSpec("t-double", 3000),
+    CardSpec("t-used-up", 500),
+)
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +37,7 @@ def stack() -> Iterator[DemoStack]:
         pytest.skip(NO_CHROMIUM)
     if shutil.which("node") is None:
         pytest.skip("node is not installed: the commercetools emulator needs Node 20+")
-    with DemoStack() as demo:
+    with DemoStack(extra_cards=TEST_CARDS) as demo:
         yield demo
 
 
@@ -63,7 +70,7 @@ def used_up_card(stack: DemoStack) -> DemoCard:
     """A card whose whole balance was redeemed through the Processor (for ZeroBalance)."""
     import httpx
 
-    card = stack.issue_card(500)
+    card = stack.cards["t-used-up"]
     cart = stack.emulator.create_cart(1000, "EUR")
     session_id = stack.emulator.create_session(cart["id"])
     body = {"code": card.code, "pin": "0000", "redeemAmount": {"centAmount": 500, "currencyCode": "EUR"}}

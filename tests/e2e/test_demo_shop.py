@@ -28,7 +28,7 @@ UNKNOWN_CODE = "ABCD-EFGH-JKLM-NPQR-STUV"
 
 
 def test_balance_then_apply_part_records_payment_and_lowers_ledger(stack: DemoStack, page: Any) -> None:
-    card = stack.issue_card(5000)
+    card = stack.cards["t-partial"]
     cart_id = open_shop(page, stack, "en")
     assert page.inner_text("#total") == "€150.00"
 
@@ -85,7 +85,7 @@ def test_error_states_show_translated_message(
 
 
 def test_keyboard_only_balance_and_apply(stack: DemoStack, page: Any) -> None:
-    card = stack.issue_card(20000, pin="1234")
+    card = stack.cards["t-keyboard"]
     cart_id = open_shop(page, stack, "de")
     for _ in range(20):  # Tab from the top of the page until the card number field has the focus
         page.keyboard.press("Tab")
@@ -112,7 +112,7 @@ def test_keyboard_only_balance_and_apply(stack: DemoStack, page: Any) -> None:
 
 
 def test_double_click_on_apply_redeems_once(stack: DemoStack, page: Any) -> None:
-    card = stack.issue_card(3000)
+    card = stack.cards["t-double"]
     cart_id = open_shop(page, stack, "en")
     redeems: list[str] = []
     page.on("request", lambda request: redeems.append(request.url) if request.url.endswith("/redeem") else None)

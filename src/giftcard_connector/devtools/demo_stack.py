@@ -23,7 +23,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -93,7 +92,11 @@ class _ShopServer:
 
 
 class DemoStack:
-    def __init__(self, shop_port: int = 0, progress: Progress | None = None) -> None:
+    def __init__(
+        self, shop_port: int = 0, progress: Progress | None = None, extra_cards: tuple[CardSpec, ...] = ()
+    ) -> None:
+        """`extra_cards` are issued with the demo's own (tests get theirs without extra CLI runs)."""
+        self._extra_cards = extra_cards
         self.shop_port = shop_port or free_port()
         self._progress = progress or (lambda _: None)
         self._stack = contextlib.ExitStack()
@@ -178,15 +181,17 @@ class DemoStack:
         }
         with self._step("starting commercetools emulator"):
             self._emulator = self._stack.enter_context(Emulator())
-        with self._step("creating ledger database (SQLite) and processor key"):
-            self.ledger_cli("migrate")
-            key = self.ledger_cli("keys", "create", "--role", "processor", "--label", "demo")
+        specs = (*DEMO_CARDS, *self._extra_cards)
+        with self._step(f"creating ledger database (SQLite), processor key and {len(specs)} cards"):
+            key, *cards = self.ledger_batch(
+                [["migrate"], ["keys", "create", "--role", "processor", "--label", "demo"]]
+                + [_issue_args(spec) for spec in specs]
+            )[1:]
             self.ledger_api_key = str(key["key"])
-        with self._step(f"issuing {len(DEMO_CARDS)} demo cards"):
-            # In parallel: each CLI call is a fresh Python process, mostly import time.
-            with ThreadPoolExecutor(max_workers=len(DEMO_CARDS)) as pool:
-                issued = list(pool.map(self._issue_spec, DEMO_CARDS))
-            self.cards = {card.name: card for card in issued}
+            for spec, card in zip(specs, cards, strict=True):
+                if spec.expired:
+                    self._backdate(str(card["id"]))
+                self.cards[spec.name] = _demo_card(spec, card)
         with self._step("starting ledger"):
             port = free_port()
             ledger = ServiceProcess(
@@ -237,20 +242,29 @@ class DemoStack:
             raise DemoStackError(f"ledger {args[0]} failed ({done.returncode}): {done.stdout}{done.stderr}")
         return json.loads(done.stdout)
 
+    def ledger_batch(self, commands: list[list[str]]) -> list[Any]:
+        """Several ledger commands in one process (see demo_ledger); each one's parsed JSON answer."""
+        done = subprocess.run(
+            [sys.executable, "-m", "giftcard_connector.devtools.demo_ledger"],
+            input=json.dumps([[*command, "--json"] for command in commands]),
+            env={**os.environ, **self.ledger_env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise DemoStackError(f"ledger commands failed ({done.returncode}): {done.stderr[-2000:]}")
+        results = json.loads(done.stdout)
+        for command, result in zip(commands, results, strict=True):
+            if result["status"] != 0:
+                raise DemoStackError(f"ledger {command[0]} failed ({result['status']}): {result['text']}")
+        return [result["answer"] for result in results]
+
     def issue_card(self, cent_amount: int, currency: str = "EUR", pin: str | None = None) -> DemoCard:
         """A new card (tests use fresh cards so they do not depend on each other's redemptions)."""
-        return self._issue_spec(CardSpec("extra", cent_amount, currency, pin))
-
-    def _issue_spec(self, spec: CardSpec) -> DemoCard:
-        args = ["issue", "--amount", str(spec.cent_amount), "--currency", spec.currency]
-        if spec.pin is not None:
-            args += ["--pin", spec.pin]
-        if spec.expired:
-            args += ["--expires", dt.datetime.now(dt.UTC).date().isoformat()]
-        card = self.ledger_cli(*args)
-        if spec.expired:
-            self._backdate(str(card["id"]))
-        return DemoCard(spec.name, str(card["code"]), spec.pin, spec.cent_amount, spec.currency, spec.note)
+        spec = CardSpec("extra", cent_amount, currency, pin)
+        return _demo_card(spec, self.ledger_cli(*_issue_args(spec)))
 
     def _backdate(self, card_id: str) -> None:
         # The ledger rightly refuses to issue a card that expired in the past, so the demo's expired
@@ -259,6 +273,19 @@ class DemoStack:
         a_year_ago = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=365)).isoformat()
         with contextlib.closing(sqlite3.connect(database, timeout=10)) as connection, connection:
             connection.execute("UPDATE cards SET expires_on = ? WHERE id = ?", (a_year_ago, card_id))
+
+
+def _issue_args(spec: CardSpec) -> list[str]:
+    args = ["issue", "--amount", str(spec.cent_amount), "--currency", spec.currency]
+    if spec.pin is not None:
+        args += ["--pin", spec.pin]
+    if spec.expired:
+        args += ["--expires", dt.datetime.now(dt.UTC).date().isoformat()]
+    return args
+
+
+def _demo_card(spec: CardSpec, issued: dict[str, Any]) -> DemoCard:
+    return DemoCard(spec.name, str(issued["code"]), spec.pin, spec.cent_amount, spec.currency, spec.note)
 
 
 def _ensure_port_free(port: int) -> None:
