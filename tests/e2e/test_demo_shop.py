@@ -57,9 +57,7 @@ def test_balance_then_apply_part_records_payment_and_lowers_ledger(stack: DemoSt
 
 
 @pytest.mark.parametrize("locale", ["en", "de"])
-def test_error_states_show_translated_message(
-    stack: DemoStack, page: Any, used_up_card: DemoCard, locale: str
-) -> None:
+def test_error_states_show_translated_message(stack: DemoStack, page: Any, used_up_card: DemoCard, locale: str) -> None:
     open_shop(page, stack, locale)
     cases = [
         ("unknown code", UNKNOWN_CODE, None, "NotFound"),
