@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 
 import httpx
 import pytest
@@ -47,3 +48,26 @@ async def test_benchmark_reports_throughput_and_verifies_balances(postgres_targe
     assert result["succeeded"] == 60
     assert result["verified"] is True
     assert result["debits_per_second"] > 0
+
+
+async def test_benchmark_without_schema_leaves_no_tables_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    from giftcard_connector.ledger import bench
+    from tests.ledger.conftest import POSTGRES_URL, _postgres_unavailable
+
+    reason = await _postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    # A known name for the throwaway schema: other benchmark runs may share this database.
+    name = f"ledger_bench_test_{secrets.token_hex(6)}"
+    monkeypatch.setattr(bench, "_schema_name", lambda: name)
+    result = await ledger_debit_benchmark(POSTGRES_URL, cards=2, debits=20, concurrency=4)
+    assert result["verified"] and result["succeeded"] == 20
+    database = Database(POSTGRES_URL)
+    try:
+        async with database.engine.connect() as connection:
+            leftovers = await connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_namespace WHERE nspname = $1", (name,)
+            )
+            assert leftovers.scalar() == 0
+    finally:
+        await database.dispose()

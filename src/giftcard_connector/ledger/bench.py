@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -27,9 +29,17 @@ async def ledger_debit_benchmark(
     database_url: str, *, cards: int, debits: int, concurrency: int, schema: str | None = None
 ) -> dict[str, Any]:
     """Issue `cards` cards, fire `debits` redemptions spread over them with `concurrency` requests in
-    flight, and check afterwards that every touched card's balance equals the sum of its entries."""
+    flight, and check afterwards that every touched card's balance equals the sum of its entries.
+
+    On PostgreSQL without `schema`, the run uses a throwaway schema that is dropped afterwards, so a
+    benchmark never leaves tables behind in a shared database."""
     if cards < 1 or debits < 1 or concurrency < 1:
         raise ValueError("cards, debits and concurrency must be positive")
+    if schema is None and not Database(database_url).is_sqlite:
+        async with _throwaway_schema(database_url) as temporary:
+            return await ledger_debit_benchmark(
+                database_url, cards=cards, debits=debits, concurrency=concurrency, schema=temporary
+            )
     database = Database(database_url, schema=schema, pool_size=max(5, min(concurrency, 50)))
     try:
         await migrate(database)
@@ -61,6 +71,24 @@ async def ledger_debit_benchmark(
         },
         "verified": verified,
     }
+
+
+def _schema_name() -> str:
+    return f"ledger_bench_{secrets.token_hex(6)}"
+
+
+@contextlib.asynccontextmanager
+async def _throwaway_schema(database_url: str) -> AsyncIterator[str]:
+    name = _schema_name()
+    admin = Database(database_url)
+    try:
+        async with admin.engine.begin() as connection:
+            await connection.exec_driver_sql(f'CREATE SCHEMA "{name}"')
+        yield name
+    finally:
+        async with admin.engine.begin() as connection:
+            await connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        await admin.dispose()
 
 
 async def _fire(
