@@ -113,7 +113,7 @@ def create_shop_app(emulator: Emulator, processor_url: str, static_dir: Path | N
     )
 
 
-class _Stop(Exception):
+class _Stop(KeyboardInterrupt):
     """Raised in the main thread by SIGINT/SIGTERM so the stack's context manager cleans up."""
 
 
@@ -130,14 +130,17 @@ def run_demo(args: argparse.Namespace) -> int:
         if stopping.is_set():
             return  # a second Ctrl-C must not interrupt the clean-up
         stopping.set()
-        sys.stdout.write("\nstopping… ")
+        sys.stdout.write("\nstopping (the stack shuts down)… ")
         sys.stdout.flush()
         raise _Stop(signal.Signals(signum).name)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with DemoStack(shop_port=int(args.port), progress=out) as stack:
-            out(f"\nDemo gift cards (EUR cart of 150.00):\n{card_table(stack.cards)}\n\n")
+            out(f"\nDemo gift cards (EUR cart of 150.00):\n{card_table(stack.cards)}\n")
+            # The Processor's /enabler/config marks the PIN field required for the ledger, even for
+            # cards without a PIN (the ledger ignores a PIN sent for those).
+            out("For a card without a PIN, type any digits in the PIN field.\n\n")
             out(f"Processor: {stack.processor_url}   ledger: {stack.ledger_url}\n")
             out(f"Open the demo shop: {stack.shop_url}/   (e.g. {stack.shop_url}/?locale=de)\n")
             out("Press Ctrl-C to stop.\n")

@@ -221,6 +221,9 @@ class DemoStack:
         started = time.monotonic()
         try:
             yield
+        except KeyboardInterrupt:
+            self._progress("interrupted\n")
+            raise
         except BaseException:
             self._progress("failed\n")
             raise
