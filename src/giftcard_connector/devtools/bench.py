@@ -183,7 +183,7 @@ class CommandProcess:
 def bench_server_command(
     *, loop: str = "uvloop", http: str = "httptools", json_lib: str = "orjson", count: bool = False
 ) -> list[str]:
-    command = [sys.executable, "-m", "giftcard_connector.devtools.bench_server", "--loop", loop, "--http", http]
+    command = [sys.executable, "-P", "-m", "giftcard_connector.devtools.bench_server", "--loop", loop, "--http", http]
     command += ["--json", json_lib]
     return [*command, "--count"] if count else command
 
