@@ -21,9 +21,10 @@ async def provider() -> LedgerProvider:
     return LedgerProvider(BASE, "glk_secret", timeout=2.0)
 
 
-def test_pin_field_is_shown_by_default_and_configurable() -> None:
-    assert LedgerProvider(BASE, "k", 1.0).requires_pin is True
-    assert LedgerProvider(BASE, "k", 1.0, requires_pin=False).requires_pin is False
+def test_pin_field_is_optional_by_default_and_can_be_required() -> None:
+    default = LedgerProvider(BASE, "k", 1.0)
+    assert (default.requires_pin, default.supports_pin) == (False, True)
+    assert LedgerProvider(BASE, "k", 1.0, requires_pin=True).requires_pin is True
     assert LedgerProvider(BASE, "k", 1.0).name == "ledger"
 
 

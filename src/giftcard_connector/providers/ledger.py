@@ -31,11 +31,12 @@ class LedgerProvider(GiftCardProvider):
         timeout: float,
         client: httpx.AsyncClient | None = None,
         *,
-        requires_pin: bool = True,
+        requires_pin: bool = False,
     ) -> None:
-        # PIN field shown by default: ledger cards may carry a PIN; the field is optional for cards
-        # without one (the ledger ignores a PIN sent for such a card).
+        # Ledger cards may carry a PIN: the Enabler shows an optional PIN field (supports_pin), and
+        # the ledger ignores a PIN sent for a card without one.
         self.requires_pin = requires_pin
+        self.supports_pin = True
         self._base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
         self._timeout = timeout
