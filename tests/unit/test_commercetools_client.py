@@ -1,128 +1,180 @@
-"""The commercetools client at the network edge (respx): token cache, 401 refresh, retries, 409."""
+"""The commercetools client at the network edge: a scripted local HTTP server stands in for
+commercetools (token cache, 401 refresh, retries only where idempotent, 409 re-read, timeouts)."""
 
 from __future__ import annotations
 
-import httpx
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import orjson
 import pytest
-import respx
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from giftcard_connector.commercetools.client import CommercetoolsClient, CommercetoolsConfig
 from giftcard_connector.context import correlation_id
 from giftcard_connector.errors import ServiceUnavailable, UpstreamError
 
-BASE = "https://ct.example"
-CONFIG = CommercetoolsConfig("proj", "id", "secret", BASE, BASE, BASE)
+Answer = Callable[[web.Request, bytes], Any]
 
 
-def token_route(router: respx.MockRouter, expires_in: int = 3600) -> respx.Route:
-    return router.post(f"{BASE}/oauth/token").mock(
-        return_value=httpx.Response(
-            200, json={"access_token": "tok", "expires_in": expires_in, "scope": "manage_project:proj"}
-        )
-    )
+def _json(status: int, body: Any = None) -> web.Response:
+    payload = orjson.dumps(body if body is not None else {})
+    return web.Response(status=status, body=payload, content_type="application/json")
+
+
+def json_response(status: int, body: Any = None) -> Answer:
+    """A fresh response per request (an aiohttp response object can be sent only once)."""
+    return lambda _request, _body: _json(status, body)
+
+
+class FakeCommercetools:
+    """Answers each `METHOD path` from a script of responses (the last one repeats)."""
+
+    def __init__(self) -> None:
+        self.script: dict[str, list[Answer]] = {}
+        self.requests: list[tuple[str, web.Request, bytes]] = []
+        self.token_answer: list[Answer] = [
+            json_response(200, {"access_token": "tok", "expires_in": 3600, "scope": "manage_project:proj"})
+        ]
+
+    def on(self, method: str, path: str, *answers: Answer) -> None:
+        self.script[f"{method} {path}"] = list(answers)
+
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for key, _, _ in self.requests if key == f"{method} {path}")
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        key = f"{request.method} {request.path}"
+        self.requests.append((key, request, body))
+        answers = self.token_answer if request.path == "/oauth/token" else self.script.get(key)
+        if not answers:
+            return _json(404, {"message": "not scripted"})
+        answer = answers.pop(0) if len(answers) > 1 else answers[0]
+        result = answer(request, body)
+        if asyncio.iscoroutine(result):
+            result = await result
+        assert isinstance(result, web.Response)
+        return result
 
 
 @pytest.fixture
-async def client():
-    async with httpx.AsyncClient() as http:
-        yield CommercetoolsClient(CONFIG, http)
+async def fake() -> AsyncIterator[tuple[FakeCommercetools, str]]:
+    fake = FakeCommercetools()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", fake.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield fake, str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()
 
 
-async def test_token_is_fetched_once_and_reused(client):
-    with respx.mock as router:
-        token = token_route(router)
-        router.get(f"{BASE}/proj/payments/p1").mock(return_value=httpx.Response(200, json={"id": "p1"}))
-        await client.get_payment("p1")
-        await client.get_payment("p1")
-    assert token.call_count == 1
+@pytest.fixture
+async def setup(fake) -> AsyncIterator[tuple[FakeCommercetools, CommercetoolsClient]]:
+    server, base = fake
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1.5)) as http:
+        yield server, CommercetoolsClient(CommercetoolsConfig("proj", "id", "secret", base, base, base), http)
 
 
-async def test_a_401_refreshes_the_token_once(client):
-    with respx.mock as router:
-        token = token_route(router)
-        router.get(f"{BASE}/proj/payments/p1").mock(
-            side_effect=[httpx.Response(401, json={}), httpx.Response(200, json={"id": "p1"})]
-        )
-        assert (await client.get_payment("p1"))["id"] == "p1"
-    assert token.call_count == 2
+async def test_token_is_fetched_once_and_reused(setup):
+    server, client = setup
+    server.on("GET", "/proj/payments/p1", json_response(200, {"id": "p1"}))
+    await client.get_payment("p1")
+    await client.get_payment("p1")
+    assert server.count("POST", "/oauth/token") == 1
+    token_request = next(r for k, r, _ in server.requests if k == "POST /oauth/token")
+    assert token_request.headers["Authorization"].startswith("Basic ")
 
 
-async def test_idempotent_reads_retry_on_503(client):
-    with respx.mock as router:
-        token_route(router)
-        route = router.get(f"{BASE}/proj/payments/p1").mock(
-            side_effect=[httpx.Response(503), httpx.Response(200, json={"id": "p1"})]
-        )
-        await client.get_payment("p1")
-    assert route.call_count == 2
+async def test_a_401_refreshes_the_token_once(setup):
+    server, client = setup
+    server.on("GET", "/proj/payments/p1", json_response(401), json_response(200, {"id": "p1"}))
+    assert (await client.get_payment("p1"))["id"] == "p1"
+    assert server.count("POST", "/oauth/token") == 2
 
 
-async def test_creates_are_not_retried(client):
-    with respx.mock as router:
-        token_route(router)
-        route = router.post(f"{BASE}/proj/payments").mock(return_value=httpx.Response(503, json={}))
-        with pytest.raises(UpstreamError) as caught:
-            await client.create_payment({"amountPlanned": {}})
-    assert route.call_count == 1
+async def test_idempotent_reads_retry_on_503(setup):
+    server, client = setup
+    server.on("GET", "/proj/payments/p1", json_response(503), json_response(200, {"id": "p1"}))
+    await client.get_payment("p1")
+    assert server.count("GET", "/proj/payments/p1") == 2
+
+
+async def test_creates_are_not_retried(setup):
+    server, client = setup
+    server.on("POST", "/proj/payments", json_response(503))
+    with pytest.raises(UpstreamError) as caught:
+        await client.create_payment({"amountPlanned": {}})
+    assert server.count("POST", "/proj/payments") == 1
     assert caught.value.status_code == 502
 
 
-async def test_conflict_rereads_and_retries_with_the_new_version(client):
-    sent_versions = []
+async def test_conflict_rereads_and_retries_with_the_new_version(setup):
+    server, client = setup
+    sent_versions: list[int] = []
 
-    def update(request: httpx.Request) -> httpx.Response:
-        version = httpx.Response(200, content=request.content).json()["version"]
+    def update(_: web.Request, body: bytes) -> web.Response:
+        version = orjson.loads(body)["version"]
         sent_versions.append(version)
         if version == 1:
-            return httpx.Response(409, json={"errors": [{"code": "ConcurrentModification", "currentVersion": 3}]})
-        return httpx.Response(200, json={"id": "p1", "version": version + 1})
+            return _json(409, {"errors": [{"code": "ConcurrentModification", "currentVersion": 3}]})
+        return _json(200, {"id": "p1", "version": version + 1})
 
-    with respx.mock as router:
-        token_route(router)
-        router.get(f"{BASE}/proj/payments/p1").mock(return_value=httpx.Response(200, json={"id": "p1", "version": 3}))
-        router.post(f"{BASE}/proj/payments/p1").mock(side_effect=update)
-        result = await client.update_payment({"id": "p1", "version": 1}, [{"action": "setInterfaceId"}])
+    server.on("GET", "/proj/payments/p1", json_response(200, {"id": "p1", "version": 3}))
+    server.on("POST", "/proj/payments/p1", update)
+    result = await client.update_payment({"id": "p1", "version": 1}, [{"action": "setInterfaceId"}])
     assert sent_versions == [1, 3]
     assert result["version"] == 4
 
 
-async def test_upstream_errors_keep_status_and_errors_list(client):
+async def test_upstream_errors_keep_status_and_errors_list(setup):
+    server, client = setup
     errors = [{"code": "InvalidInput", "message": "bad"}, {"code": "Other", "message": "worse"}]
-    with respx.mock as router:
-        token_route(router)
-        router.get(f"{BASE}/proj/payments/p1").mock(
-            return_value=httpx.Response(400, json={"message": "bad", "errors": errors})
-        )
-        with pytest.raises(UpstreamError) as caught:
-            await client.get_payment("p1")
+    server.on("GET", "/proj/payments/p1", json_response(400, {"message": "bad", "errors": errors}))
+    with pytest.raises(UpstreamError) as caught:
+        await client.get_payment("p1")
     assert caught.value.status_code == 400
     assert caught.value.body()["errors"] == errors
 
 
-async def test_timeouts_become_504(client):
-    with respx.mock as router:
-        token_route(router)
-        router.get(f"{BASE}/proj/payments/p1").mock(side_effect=httpx.ReadTimeout("slow"))
-        with pytest.raises(ServiceUnavailable) as caught:
-            await client.get_payment("p1")
+async def test_timeouts_become_504_after_retries(setup):
+    server, client = setup
+
+    async def slow(_: web.Request, __: bytes) -> web.Response:
+        await asyncio.sleep(4)
+        return _json(200, {"id": "p1"})
+
+    server.on("GET", "/proj/payments/p1", slow)
+    with pytest.raises(ServiceUnavailable) as caught:
+        await client.get_payment("p1")
     assert caught.value.status_code == 504
+    assert server.count("GET", "/proj/payments/p1") == 3  # one try and two retries of an idempotent read
 
 
-async def test_every_call_carries_the_correlation_id(client):
+async def test_every_call_carries_the_correlation_id_and_expands_payments(setup):
+    server, client = setup
     correlation_id.set("corr-42")
-    with respx.mock as router:
-        token = token_route(router)
-        route = router.get(f"{BASE}/proj/carts/c1").mock(return_value=httpx.Response(200, json={"id": "c1"}))
-        await client.get_cart("c1")
-    assert token.calls[0].request.headers["x-correlation-id"] == "corr-42"
-    request = route.calls[0].request
-    assert request.headers["x-correlation-id"] == "corr-42"
-    assert request.url.params["expand"] == "paymentInfo.payments[*]"
+    server.on("GET", "/proj/carts/c1", json_response(200, {"id": "c1"}))
+    await client.get_cart("c1")
+    assert all(r.headers["X-Correlation-ID"] == "corr-42" for _, r, _ in server.requests)
+    cart_request = next(r for k, r, _ in server.requests if k == "GET /proj/carts/c1")
+    assert cart_request.query["expand"] == "paymentInfo.payments[*]"
 
 
-async def test_refused_credentials_are_a_502_not_a_crash(client):
-    with respx.mock as router:
-        router.post(f"{BASE}/oauth/token").mock(return_value=httpx.Response(401, json={"error": "invalid_client"}))
-        with pytest.raises(ServiceUnavailable) as caught:
-            await client.get_payment("p1")
+async def test_refused_credentials_are_a_502_not_a_crash(setup):
+    server, client = setup
+    server.token_answer = [json_response(401, {"error": "invalid_client"})]
+    with pytest.raises(ServiceUnavailable) as caught:
+        await client.get_payment("p1")
     assert caught.value.status_code == 502
+
+
+async def test_unknown_session_is_none(setup):
+    server, client = setup
+    server.on("GET", "/proj/sessions/s1", json_response(404))
+    assert await client.get_session("s1") is None

@@ -6,8 +6,9 @@ import asyncio
 import time
 from typing import Any
 
-import httpx
+import aiohttp
 import jwt
+import orjson
 import structlog
 from fastapi import Request
 
@@ -23,7 +24,7 @@ _REFETCH_INTERVAL = 10.0
 
 
 class JwksCache:
-    def __init__(self, url: str, http: httpx.AsyncClient) -> None:
+    def __init__(self, url: str, http: aiohttp.ClientSession) -> None:
         self._url = url
         self._http = http
         self._keys: dict[str, jwt.PyJWK] = {}
@@ -42,10 +43,10 @@ class JwksCache:
     async def _refresh(self) -> None:
         self._fetched_at = time.monotonic()
         try:
-            response = await self._http.get(self._url)
-            response.raise_for_status()
-            keys = jwt.PyJWKSet.from_dict(response.json()).keys
-        except (httpx.HTTPError, ValueError, jwt.PyJWTError) as error:
+            async with self._http.get(self._url, raise_for_status=True) as response:
+                document = orjson.loads(await response.read())
+            keys = jwt.PyJWKSet.from_dict(document).keys
+        except (aiohttp.ClientError, TimeoutError, ValueError, jwt.PyJWTError) as error:
             log.warning("jwks_fetch_failed", error=type(error).__name__)
             return
         self._keys = {str(key.key_id): key for key in keys if key.key_id}

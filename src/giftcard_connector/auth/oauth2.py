@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import httpx
+import aiohttp
+import orjson
 import structlog
 from fastapi import Request
 
@@ -17,33 +18,33 @@ _ACCEPTED_SCOPES = ("manage_checkout_payment_intents", "manage_project")
 
 class Introspector:
     def __init__(
-        self, http: httpx.AsyncClient, auth_url: str, client_id: str, client_secret: str, project_key: str
+        self, http: aiohttp.ClientSession, auth_url: str, client_id: str, client_secret: str, project_key: str
     ) -> None:
         self._http = http
         self._url = f"{auth_url}/oauth/introspect"
-        self._credentials = (client_id, client_secret)
+        self._basic_auth = aiohttp.encode_basic_auth(client_id, client_secret)
         self._wanted = {f"{scope}:{project_key}" for scope in _ACCEPTED_SCOPES}
 
     async def verify(self, authorization: str | None) -> None:
         token = bearer_token(authorization)
         try:
-            response = await self._http.post(
+            async with self._http.post(
                 self._url,
                 data={"token": token},
-                auth=self._credentials,
-                headers={"X-Correlation-ID": current_correlation_id()},
-            )
-        except httpx.HTTPError as error:
+                headers={"Authorization": self._basic_auth, "X-Correlation-ID": current_correlation_id()},
+            ) as response:
+                status, content = response.status, await response.read()
+        except (aiohttp.ClientError, TimeoutError) as error:
             log.warning("introspection_unreachable", error=type(error).__name__)
             raise ServiceUnavailable("Token introspection is unavailable") from error
-        if response.status_code == 401:
+        if status == 401:
             raise AuthError("invalid_token", "The token could not be introspected")
-        if response.status_code != 200:
-            log.warning("introspection_failed", status=response.status_code)
+        if status != 200:
+            log.warning("introspection_failed", status=status)
             raise ServiceUnavailable("Token introspection is unavailable")
         try:
-            answer = response.json()
-        except ValueError:
+            answer = orjson.loads(content)
+        except orjson.JSONDecodeError:
             raise ServiceUnavailable("Token introspection answered something that is not JSON") from None
         if not isinstance(answer, dict) or answer.get("active") is not True:
             raise AuthError("invalid_token", "The token is not active")

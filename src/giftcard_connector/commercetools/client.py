@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
 import orjson
 import structlog
 
@@ -36,6 +36,12 @@ class CommercetoolsConfig:
     session_url: str
 
 
+@dataclass(frozen=True, slots=True)
+class UpstreamResponse:
+    status_code: int
+    content: bytes
+
+
 @dataclass(slots=True)
 class _Token:
     value: str
@@ -44,7 +50,7 @@ class _Token:
 
 
 class CommercetoolsClient:
-    def __init__(self, config: CommercetoolsConfig, http: httpx.AsyncClient) -> None:
+    def __init__(self, config: CommercetoolsConfig, http: aiohttp.ClientSession) -> None:
         self._config = config
         self._http = http
         self._token: _Token | None = None
@@ -73,13 +79,16 @@ class CommercetoolsClient:
     async def _fetch_token(self) -> _Token:
         self.calls += 1
         try:
-            response = await self._http.post(
+            async with self._http.post(
                 f"{self._config.auth_url}/oauth/token",
                 data={"grant_type": "client_credentials"},
-                auth=(self._config.client_id, self._config.client_secret),
-                headers={"X-Correlation-ID": current_correlation_id()},
-            )
-        except httpx.HTTPError as error:
+                headers={
+                    "Authorization": aiohttp.encode_basic_auth(self._config.client_id, self._config.client_secret),
+                    "X-Correlation-ID": current_correlation_id(),
+                },
+            ) as answer:
+                response = UpstreamResponse(answer.status, await answer.read())
+        except (aiohttp.ClientError, TimeoutError) as error:
             raise ServiceUnavailable(f"commercetools auth is unreachable: {type(error).__name__}") from error
         if response.status_code != 200:
             log.warning("commercetools_token_refused", status=response.status_code)
@@ -105,7 +114,7 @@ class CommercetoolsClient:
         body: Any = None,
         params: dict[str, str] | None = None,
         idempotent: bool,
-    ) -> httpx.Response:
+    ) -> UpstreamResponse:
         retries = _IDEMPOTENT_RETRIES if idempotent else 0
         refreshed = False
         attempt = 0
@@ -121,15 +130,16 @@ class CommercetoolsClient:
                 content = orjson.dumps(body)
             self.calls += 1
             try:
-                response = await self._http.request(method, url, content=content, params=params, headers=headers)
-            except httpx.TimeoutException as error:
+                async with self._http.request(method, url, data=content, params=params, headers=headers) as answer:
+                    response = UpstreamResponse(answer.status, await answer.read())
+            except TimeoutError as error:
                 if attempt < retries:
                     attempt += 1
                     continue
                 raise ServiceUnavailable(
                     "commercetools did not answer in time", code="UpstreamTimeout", status_code=504
                 ) from error
-            except httpx.HTTPError as error:
+            except aiohttp.ClientError as error:
                 if attempt < retries:
                     attempt += 1
                     await asyncio.sleep(0.05 * attempt)
@@ -222,7 +232,7 @@ class CommercetoolsClient:
         )
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
+def _json(response: UpstreamResponse) -> dict[str, Any]:
     try:
         data = orjson.loads(response.content)
     except orjson.JSONDecodeError as error:
@@ -232,7 +242,7 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return data
 
 
-def _upstream_error(response: httpx.Response) -> UpstreamError:
+def _upstream_error(response: UpstreamResponse) -> UpstreamError:
     try:
         data = orjson.loads(response.content)
     except orjson.JSONDecodeError:
