@@ -41,7 +41,9 @@ def stack() -> Iterator[DemoStack]:
         yield demo
 
 
-@pytest.fixture(scope="session")
+# Module scope on purpose: while sync Playwright runs, its event loop counts as running in this thread,
+# and pytest-asyncio tests collected after e2e/ would fail with "cannot be called from a running loop".
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(NO_CHROMIUM)
