@@ -20,9 +20,9 @@ from giftcard_connector.ledger.db import Database
 from giftcard_connector.ledger.errors import Reply
 from giftcard_connector.ledger.migrate import migrate
 from giftcard_connector.ledger.models import CardStatus
-from giftcard_connector.ledger.server import build_service, open_database, serve
 from giftcard_connector.ledger.service import LedgerService, utcnow
 from giftcard_connector.ledger.settings import LedgerConfigError, LedgerSettings
+from giftcard_connector.ledger.wiring import build_service, open_database
 from giftcard_connector.money import Money, is_currency_code
 
 
@@ -213,6 +213,8 @@ def cmd_serve(args: argparse.Namespace, settings: LedgerSettings) -> int:
         settings.host = args.host
     if args.port:
         settings.port = args.port
+    from giftcard_connector.ledger.server import serve  # the web stack only when serving
+
     return serve(settings)
 
 

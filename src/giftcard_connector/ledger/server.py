@@ -1,8 +1,7 @@
-"""Wiring: settings -> database -> service -> ASGI app, and `ledger serve`."""
+"""The ledger's ASGI app and `ledger serve`."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,27 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from giftcard_connector.ledger.api import create_app
-from giftcard_connector.ledger.cardaccess import PinPolicy
-from giftcard_connector.ledger.db import Database
 from giftcard_connector.ledger.migrate import migrate
-from giftcard_connector.ledger.service import Clock, LedgerService, utcnow
 from giftcard_connector.ledger.settings import LedgerSettings
+from giftcard_connector.ledger.wiring import build_service, open_database
 
 log = logging.getLogger("giftcard_connector.ledger")
-
-
-def open_database(settings: LedgerSettings) -> Database:
-    return Database(settings.database_url, schema=settings.database_schema)
-
-
-def build_service(settings: LedgerSettings, database: Database, *, clock: Clock = utcnow) -> LedgerService:
-    return LedgerService(
-        database,
-        settings.require_secret(),
-        pin_policy=PinPolicy(settings.pin_max_attempts, settings.pin_lock_seconds),
-        hold_ttl=dt.timedelta(seconds=settings.hold_ttl_seconds),
-        clock=clock,
-    )
 
 
 def build_app(settings: LedgerSettings) -> FastAPI:
