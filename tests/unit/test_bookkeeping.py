@@ -66,8 +66,12 @@ class FakeCommercetools:
     async def get_payment(self, payment_id: str) -> dict[str, Any]:
         return copy.deepcopy(self.payments[payment_id])
 
-    async def update_payment(self, payment: dict[str, Any], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    async def update_payment(self, payment: dict[str, Any], actions: Any) -> dict[str, Any]:
         stored = self.payments[payment["id"]]
+        if callable(actions):
+            actions = actions(copy.deepcopy(stored))
+            if not actions:
+                return copy.deepcopy(stored)
         self.updates.append(actions)
         for action in actions:
             name = action["action"]
@@ -215,3 +219,64 @@ async def test_modifications_write_initial_first_then_the_outcome(step, outcome,
     refund = ct.payments[payment_id]["transactions"][-1]
     assert (refund["type"], refund["state"]) == ("Refund", state)
     assert provider.keys[0].startswith(f"{payment_id}:refund:")
+
+
+def test_an_outcome_already_recorded_by_another_copy_is_not_recorded_again():
+    from giftcard_connector.giftcards.service import outcome_actions
+
+    recorded = {
+        "transactions": [
+            {"id": "t1", "type": "Charge", "state": "Success", "interactionId": "ref-1", "amount": {}},
+        ]
+    }
+    assert outcome_actions(recorded, "Charge", Money(100, "EUR"), "Success", "ref-1", "ref-1") == []
+    fresh = {"transactions": []}
+    [set_id, add] = outcome_actions(fresh, "Charge", Money(100, "EUR"), "Success", "ref-1", "ref-1")
+    assert set_id == {"action": "setInterfaceId", "interfaceId": "ref-1"}
+    assert add["transaction"]["state"] == "Success"
+    pending = {"transactions": [{"id": "t9", "type": "Charge", "state": "Pending", "interactionId": "k"}]}
+    actions = outcome_actions(pending, "Charge", Money(100, "EUR"), "Success", "ref-1", "ref-1")
+    assert {"action": "changeTransactionState", "transactionId": "t9", "state": "Success"} in actions
+
+
+async def test_a_conflicting_update_is_derived_again_from_the_reread_payment():
+    """The client re-derives actions after a 409: a writer that got there first is not repeated."""
+    import aiohttp
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from giftcard_connector.commercetools.client import CommercetoolsClient, CommercetoolsConfig
+
+    settled = {
+        "id": "p1",
+        "version": 3,
+        "transactions": [{"id": "t1", "type": "Charge", "state": "Success", "interactionId": "ref-1"}],
+    }
+    posts: list[bytes] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        if request.path == "/oauth/token":
+            return web.json_response({"access_token": "t", "expires_in": 3600})
+        if request.method == "POST":
+            posts.append(await request.read())
+            return web.json_response({"errors": [{"code": "ConcurrentModification"}]}, status=409)
+        return web.json_response(settled)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    base = str(server.make_url("")).rstrip("/")
+    try:
+        async with aiohttp.ClientSession() as http:
+            client = CommercetoolsClient(CommercetoolsConfig("proj", "id", "s", base, base, base), http)
+            from giftcard_connector.giftcards.service import outcome_actions
+
+            result = await client.update_payment(
+                {"id": "p1", "version": 1, "transactions": []},
+                lambda current: outcome_actions(current, "Charge", Money(100, "EUR"), "Success", "ref-1", "ref-1"),
+            )
+    finally:
+        await server.close()
+    assert len(posts) == 1, "after the re-read there was nothing left to write"
+    assert result["version"] == 3

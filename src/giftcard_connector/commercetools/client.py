@@ -25,6 +25,12 @@ _IDEMPOTENT_RETRIES = 2
 _CONFLICT_RETRIES = 3
 _PAYMENT_EXPAND = "paymentInfo.payments[*]"
 
+Actions = list[dict[str, Any]]
+# Update actions, or a function that derives them from the resource's current state: after a 409 the
+# resource is re-read and the actions derived again, so a change another writer already made is not
+# repeated (an empty list then means there is nothing left to do).
+ActionsFor = Actions | Callable[[dict[str, Any]], Actions]
+
 
 @dataclass(frozen=True, slots=True)
 class CommercetoolsConfig:
@@ -193,7 +199,11 @@ class CommercetoolsClient:
         async def reread() -> dict[str, Any]:
             return await self.get_cart(str(cart["id"]))
 
-        return await self._update(f"{self._project_url}/carts/{cart['id']}", cart, [action], reread)
+        def actions(current: dict[str, Any]) -> Actions:
+            payments = (current.get("paymentInfo") or {}).get("payments") or []
+            return [] if any(ref.get("id") == payment_id for ref in payments) else [action]
+
+        return await self._update(f"{self._project_url}/carts/{cart['id']}", cart, actions, reread)
 
     # -- payments -----------------------------------------------------------------------------
     async def create_payment(self, draft: dict[str, Any]) -> dict[str, Any]:
@@ -202,7 +212,7 @@ class CommercetoolsClient:
     async def get_payment(self, payment_id: str) -> dict[str, Any]:
         return await self._call("GET", f"{self._project_url}/payments/{payment_id}", idempotent=True)
 
-    async def update_payment(self, payment: dict[str, Any], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    async def update_payment(self, payment: dict[str, Any], actions: ActionsFor) -> dict[str, Any]:
         async def reread() -> dict[str, Any]:
             return await self.get_payment(str(payment["id"]))
 
@@ -212,15 +222,21 @@ class CommercetoolsClient:
         self,
         url: str,
         resource: dict[str, Any],
-        actions: list[dict[str, Any]],
+        actions: ActionsFor,
         reread: Callable[[], Awaitable[dict[str, Any]]],
     ) -> dict[str, Any]:
         """Update with the version from the latest answer; on 409 re-read and retry."""
-        version = resource["version"]
+        derive = actions if callable(actions) else (lambda _: actions)
+        current = resource
         for _ in range(_CONFLICT_RETRIES):
-            response = await self._send("POST", url, body={"version": version, "actions": actions}, idempotent=False)
+            todo = derive(current)
+            if not todo:
+                return current
+            response = await self._send(
+                "POST", url, body={"version": current["version"], "actions": todo}, idempotent=False
+            )
             if response.status_code == 409:
-                version = (await reread())["version"]
+                current = await reread()
                 continue
             if response.status_code >= 400:
                 raise _upstream_error(response)

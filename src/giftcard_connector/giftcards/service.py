@@ -164,34 +164,12 @@ class GiftCardService:
         reference = outcome.reference if outcome.status is OperationStatus.SUCCESS else None
         state = outcome.status.value
         interaction_id = reference or idempotency_key
-        actions: list[dict[str, Any]] = []
-        if reference:
-            actions.append({"action": "setInterfaceId", "interfaceId": reference})
-        pending = _pending_transaction(payment, self._transaction_type)
-        if pending is not None:
-            actions.append({"action": "changeTransactionState", "transactionId": pending["id"], "state": state})
-            if reference:
-                actions.append(
-                    {
-                        "action": "changeTransactionInteractionId",
-                        "transactionId": pending["id"],
-                        "interactionId": reference,
-                    }
-                )
-        else:
-            actions.append(
-                {
-                    "action": "addTransaction",
-                    "transaction": {
-                        "type": self._transaction_type,
-                        "amount": amount.to_json(),
-                        "state": state,
-                        "interactionId": interaction_id,
-                        "timestamp": _now(),
-                    },
-                }
-            )
-        await self._ct.update_payment(payment, actions)
+        kind = self._transaction_type
+
+        def record(current: dict[str, Any]) -> list[dict[str, Any]]:
+            return outcome_actions(current, kind, amount, state, reference, interaction_id)
+
+        await self._ct.update_payment(payment, record)
         log.info("redemption_recorded", payment_id=payment["id"], state=state, card=mask_code(code))
         if outcome.status is OperationStatus.FAILURE:
             raise GiftCardError(outcome.reason or BalanceState.GENERIC_ERROR, outcome.message or "Redemption failed")
@@ -237,3 +215,36 @@ def _pending_transaction(payment: dict[str, Any], kind: str) -> dict[str, Any] |
         if transaction.get("type") == kind and transaction.get("state") in {"Pending", "Initial"}:
             return transaction
     return None
+
+
+def outcome_actions(
+    payment: dict[str, Any], kind: str, amount: Money, state: str, reference: str | None, interaction_id: str
+) -> list[dict[str, Any]]:
+    """The update that records a redemption's outcome, derived from the payment as it is now: when a
+    concurrent writer (another Processor copy settling the same redemption) already recorded it,
+    nothing (an empty list) is recorded twice."""
+    if any(
+        t.get("type") == kind and t.get("interactionId") == interaction_id and t.get("state") == state
+        for t in rules.transactions(payment)
+    ):
+        return []
+    actions: list[dict[str, Any]] = []
+    if reference:
+        actions.append({"action": "setInterfaceId", "interfaceId": reference})
+    pending = _pending_transaction(payment, kind)
+    if pending is not None:
+        actions.append({"action": "changeTransactionState", "transactionId": pending["id"], "state": state})
+        if reference:
+            actions.append(
+                {"action": "changeTransactionInteractionId", "transactionId": pending["id"], "interactionId": reference}
+            )
+        return actions
+    transaction = {
+        "type": kind,
+        "amount": amount.to_json(),
+        "state": state,
+        "interactionId": interaction_id,
+        "timestamp": _now(),
+    }
+    actions.append({"action": "addTransaction", "transaction": transaction})
+    return actions
