@@ -75,7 +75,7 @@ def used_up_card(stack: DemoStack) -> DemoCard:
     card = stack.cards["t-used-up"]
     cart = stack.emulator.create_cart(1000, "EUR")
     session_id = stack.emulator.create_session(cart["id"])
-    body = {"code": card.code, "pin": "0000", "redeemAmount": {"centAmount": 500, "currencyCode": "EUR"}}
+    body = {"code": card.code, "redeemAmount": {"centAmount": 500, "currencyCode": "EUR"}}
     answer = httpx.post(f"{stack.processor_url}/redeem", json=body, headers={"X-Session-Id": session_id}, timeout=15)
     assert answer.status_code == 200 and answer.json()["result"] == "Success", answer.text
     return card

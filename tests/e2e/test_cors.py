@@ -12,16 +12,16 @@ import pytest
 
 from giftcard_connector.devtools.demo_stack import DemoStack
 from tests.e2e.conftest import CHROMIUM, NO_CHROMIUM
-from tests.e2e.shop import ANY_PIN, open_shop
+from tests.e2e.shop import open_shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM)]
 
-FETCH_BALANCE = """async ([processorUrl, sessionId, code, pin]) => {
+FETCH_BALANCE = """async ([processorUrl, sessionId, code]) => {
   try {
     const response = await fetch(processorUrl + '/balance', {
       method: 'POST',
       headers: {'Content-Type': 'application/json', 'X-Session-Id': sessionId},
-      body: JSON.stringify({code, pin}),
+      body: JSON.stringify({code}),
     });
     return 'status ' + response.status;
   } catch (error) {
@@ -61,7 +61,7 @@ def _session(stack: DemoStack) -> str:
 
 def test_page_on_a_foreign_origin_cannot_call_balance(stack: DemoStack, page: Any, foreign_origin: str) -> None:
     page.goto(foreign_origin + "/")
-    args = [stack.processor_url, _session(stack), stack.cards["eur10"].code, ANY_PIN]
+    args = [stack.processor_url, _session(stack), stack.cards["eur10"].code]
     assert page.evaluate(FETCH_BALANCE, args) == "blocked TypeError"
     # The Processor itself said no to the preflight (not a network problem).
     preflight = httpx.options(
@@ -77,5 +77,5 @@ def test_shop_origins_can_call_balance(stack: DemoStack, page: Any, host: str) -
     # module and its config cross-origin; a direct call works the same way.
     open_shop(page, stack, "en", host=host)
     assert page.evaluate("location.origin") != stack.processor_url
-    args = [stack.processor_url, _session(stack), stack.cards["eur10"].code, ANY_PIN]
+    args = [stack.processor_url, _session(stack), stack.cards["eur10"].code]
     assert page.evaluate(FETCH_BALANCE, args) == "status 200"

@@ -31,7 +31,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"  # a zombie has already exited
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_demo_starts_prints_the_url_and_stops_cleanly(signum: signal.Signals) -> None:
     port = free_port()
     demo = subprocess.Popen(

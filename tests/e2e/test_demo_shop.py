@@ -13,6 +13,7 @@ from tests.e2e.shop import (
     CODE,
     CODE_ERROR,
     MESSAGES,
+    PIN,
     check_balance,
     enter_card,
     gift_card_payments,
@@ -32,6 +33,9 @@ def test_balance_then_apply_part_records_payment_and_lowers_ledger(stack: DemoSt
     cart_id = open_shop(page, stack, "en")
     assert page.inner_text("#total") == "€150.00"
 
+    # A card without a PIN: the PIN field is there, optional, and left empty.
+    assert "(optional)" in page.inner_text("label[for=ctgc-giftcard-pin]")
+    assert page.get_attribute(PIN, "aria-required") is None
     check_balance(page, card)
     wait_balance(page, 5000)
     assert page.inner_text("#balance") == "€50.00"

@@ -137,10 +137,7 @@ def run_demo(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with DemoStack(shop_port=int(args.port), progress=out) as stack:
-            out(f"\nDemo gift cards (EUR cart of 150.00):\n{card_table(stack.cards)}\n")
-            # The Processor's /enabler/config marks the PIN field required for the ledger, even for
-            # cards without a PIN (the ledger ignores a PIN sent for those).
-            out("For a card without a PIN, type any digits in the PIN field.\n\n")
+            out(f"\nDemo gift cards (EUR cart of 150.00):\n{card_table(stack.cards)}\n\n")
             out(f"Processor: {stack.processor_url}   ledger: {stack.ledger_url}\n")
             out(f"Open the demo shop: {stack.shop_url}/   (e.g. {stack.shop_url}/?locale=de)\n")
             out("Press Ctrl-C to stop.\n")
