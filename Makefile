@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-python setup-node setup-browser demo test lint test-python test-enabler enabler bench clean
+.PHONY: setup setup-python setup-node setup-browser demo test lint test-python test-enabler enabler bench bench-compare clean
 
 setup: setup-python setup-node setup-browser ## venv + Python packages + npm packages + Chromium
 
@@ -42,6 +42,9 @@ enabler: ## rebuild the Enabler into the Python package's static folder
 
 bench: ## throughput, latency and upstream calls; JSON to $$BENCH_OUT (default bench-results.json)
 	$(BIN)/giftcard-connector bench
+
+bench-compare: ## server / event loop / JSON variants on one core (the experiment behind docs/benchmark.md)
+	$(BIN)/python -m giftcard_connector.devtools.bench_compare
 
 clean:
 	rm -rf $(VENV) devkit/node_modules enabler/node_modules
