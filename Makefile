@@ -30,7 +30,7 @@ lint:
 	$(BIN)/mypy
 
 test-enabler:
-	cd enabler && npm test
+	cd enabler && npm run typecheck && npm test
 
 test-python:
 	$(BIN)/pytest
