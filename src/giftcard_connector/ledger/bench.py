@@ -1,21 +1,29 @@
-"""Debit throughput of the ledger over real HTTP on loopback (wired into `make bench` elsewhere)."""
+"""Debit throughput of the ledger over real HTTP on loopback (wired into `make bench` elsewhere).
+
+The ledger runs as its own process (`giftcard-connector ledger serve`), exactly as in production, and
+the benchmark drives it with aiohttp from this process. Serving the app inside the benchmark's own event
+loop (as earlier versions did) made the load client and the server share one core and one loop, so the
+client's CPU was counted as the ledger's latency. The result also reports the server's own CPU time per
+debit (from /proc/<pid>/stat), which does not depend on how fast the client is.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import aiohttp
+import orjson
 from sqlalchemy import func, select
 
-from giftcard_connector.ledger.api import create_app
+from giftcard_connector.devtools.processes import ServiceProcess, free_port
 from giftcard_connector.ledger.apikeys import Role, create_key
 from giftcard_connector.ledger.db import Database
-from giftcard_connector.ledger.loopback import serve_on_loopback
 from giftcard_connector.ledger.migrate import migrate
 from giftcard_connector.ledger.models import Card, Entry
 from giftcard_connector.ledger.service import LedgerService, utcnow
@@ -23,6 +31,7 @@ from giftcard_connector.money import Money
 
 DEBIT = 100  # minor units per debit
 CURRENCY = "EUR"
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 async def ledger_debit_benchmark(
@@ -40,35 +49,56 @@ async def ledger_debit_benchmark(
             return await ledger_debit_benchmark(
                 database_url, cards=cards, debits=debits, concurrency=concurrency, schema=temporary
             )
-    database = Database(database_url, schema=schema, pool_size=max(5, min(concurrency, 50)))
+    database = Database(database_url, schema=schema, pool_size=5)
+    secret = secrets.token_urlsafe(32)
     try:
         await migrate(database)
-        service = LedgerService(database, secrets.token_bytes(32))
+        service = LedgerService(database, secret.encode())
         async with database.transaction() as session:
             key, _ = await create_key(session, Role.PROCESSOR, "benchmark", utcnow())
         per_card = -(-debits // cards) * DEBIT  # enough for every debit to succeed
         issued = await service.issue(Money(per_card, CURRENCY), count=cards)
         codes = [card["code"] for card in issued.body["cards"]]
         card_ids = [card["id"] for card in issued.body["cards"]]
-        async with serve_on_loopback(create_app(service)) as base_url:
-            statuses, seconds, latencies = await _fire(base_url, key, codes, debits, concurrency)
+        env = {
+            "LEDGER_DATABASE_URL": database_url,
+            "LEDGER_SECRET_KEY": secret,
+            "LEDGER_MIGRATE_ON_START": "false",
+            "LEDGER_LOG_LEVEL": "WARNING",
+            "LEDGER_HOST": "127.0.0.1",
+        }
+        if schema:
+            env["LEDGER_DATABASE_SCHEMA"] = schema
+        port = free_port()
+        env["LEDGER_PORT"] = str(port)
+        server = ServiceProcess(["ledger", "serve"], env, port, health_path="/v1/health", name="ledger")
+        await asyncio.to_thread(server.start)
+        try:
+            fired = await _fire(server.base_url, server.pid, key, codes, debits, concurrency)
+        finally:
+            await asyncio.to_thread(server.stop)
         verified = await _verify(database, card_ids)
     finally:
         await database.dispose()
-    latencies.sort()
+    latencies = sorted(fired.latencies)
+    seconds = fired.seconds
     return {
         "database": database.engine.dialect.name,
         "cards": cards,
         "debits": debits,
         "concurrency": concurrency,
-        "succeeded": statuses.get(201, 0),
-        "statuses": {str(status): count for status, count in sorted(statuses.items())},
+        "succeeded": fired.statuses.get(201, 0),
+        "statuses": {str(status): count for status, count in sorted(fired.statuses.items())},
         "seconds": round(seconds, 3),
         "debits_per_second": round(debits / seconds, 1) if seconds else None,
         "latency_ms": {
             "p50": round(latencies[len(latencies) // 2] * 1000, 2),
             "p99": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
         },
+        # CPU the ledger process spent per debit (user + system); independent of the client's speed.
+        "server_cpu_ms_per_debit": round(fired.server_cpu / debits * 1000, 3) if fired.server_cpu is not None else None,
+        # CPU this process (the load client) spent per debit, to show it was not the bottleneck.
+        "client_cpu_ms_per_debit": round(fired.client_cpu / debits * 1000, 3),
         "verified": verified,
     }
 
@@ -91,31 +121,73 @@ async def _throwaway_schema(database_url: str) -> AsyncIterator[str]:
         await admin.dispose()
 
 
-async def _fire(
-    base_url: str, key: str, codes: list[str], debits: int, concurrency: int
-) -> tuple[dict[int, int], float, list[float]]:
-    statuses: dict[int, int] = {}
-    latencies: list[float] = []
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        for number in range(debits):
-            queue.put_nowait(number)
-        run = secrets.token_hex(4)
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process `pid` (Linux /proc), None where that is not available."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    # After the ")" that ends the command name: field 3 (state) is index 0, utime (14) and stime (15).
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+class _Fired:
+    def __init__(self) -> None:
+        self.statuses: dict[int, int] = {}
+        self.latencies: list[float] = []
+        self.seconds = 0.0
+        self.server_cpu: float | None = None
+        self.client_cpu = 0.0
+
+
+async def _fire(base_url: str, pid: int, key: str, codes: list[str], debits: int, concurrency: int) -> _Fired:
+    fired = _Fired()
+    run = secrets.token_hex(4)
+    auth = f"Bearer {key}"
+    bodies = [orjson.dumps({"code": code, "amount": {"centAmount": DEBIT, "currencyCode": CURRENCY}}) for code in codes]
+    connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as client:
+        # Warm up every connection (and the server's key cache and pool) with reads, not debits.
+        async def warm() -> None:
+            async with client.post(
+                "/v1/cards/balance", data=bodies[0], headers={"Authorization": auth, "Content-Type": "application/json"}
+            ) as response:
+                await response.read()
+
+        await asyncio.gather(*(warm() for _ in range(concurrency * 2)))
+        next_number = 0
 
         async def worker() -> None:
-            while not queue.empty():
-                number = queue.get_nowait()
-                body = {"code": codes[number % len(codes)], "amount": {"centAmount": DEBIT, "currencyCode": CURRENCY}}
-                headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": f"bench-{run}-{number}"}
+            nonlocal next_number
+            while next_number < debits:
+                number = next_number
+                next_number += 1
+                headers = {
+                    "Authorization": auth,
+                    "Idempotency-Key": f"bench-{run}-{number}",
+                    "Content-Type": "application/json",
+                }
                 started = time.perf_counter()
-                response = await client.post("/v1/redemptions", json=body, headers=headers)
-                latencies.append(time.perf_counter() - started)
-                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                async with client.post(
+                    "/v1/redemptions", data=bodies[number % len(bodies)], headers=headers
+                ) as response:
+                    await response.read()
+                    status = response.status
+                fired.latencies.append(time.perf_counter() - started)
+                fired.statuses[status] = fired.statuses.get(status, 0) + 1
 
+        server_cpu0 = process_cpu_seconds(pid)
+        client_cpu0 = time.process_time()
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return statuses, time.perf_counter() - started, latencies
+        fired.seconds = time.perf_counter() - started
+        fired.client_cpu = time.process_time() - client_cpu0
+        server_cpu1 = process_cpu_seconds(pid)
+        if server_cpu0 is not None and server_cpu1 is not None:
+            fired.server_cpu = server_cpu1 - server_cpu0
+    return fired
 
 
 async def _verify(database: Database, card_ids: list[str]) -> bool:
