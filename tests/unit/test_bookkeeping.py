@@ -280,3 +280,32 @@ async def test_a_conflicting_update_is_derived_again_from_the_reread_payment():
         await server.close()
     assert len(posts) == 1, "after the re-read there was nothing left to write"
     assert result["version"] == 3
+
+
+@pytest.mark.parametrize(("age_seconds", "in_flight"), [(1, True), (3600, False)])
+async def test_an_unsettled_payment_is_left_to_its_writer_while_young(age_seconds, in_flight):
+    import datetime as dt
+
+    from giftcard_connector.errors import ApiError
+    from giftcard_connector.giftcards.idempotency import redemption_key
+
+    ct = FakeCommercetools()
+    cart_id = ct.add_cart(10000)
+    amount = Money(1000, "EUR")
+    created = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age_seconds)
+    payment = await ct.create_payment(
+        {"key": redemption_key("session-1", "code", amount), "amountPlanned": amount.to_json()}
+    )
+    ct.payments[payment["id"]]["createdAt"] = created.isoformat().replace("+00:00", "Z")
+    await ct.add_payment_to_cart(ct.carts[cart_id], payment["id"])
+    provider = ScriptedProvider(OK)
+    service = GiftCardService(ct, provider, CaptureMode.DIRECT)  # type: ignore[arg-type]
+    if in_flight:
+        with pytest.raises(ApiError) as caught:
+            await service.redeem(session(cart_id), "code", None, amount)
+        assert caught.value.status_code == 409
+        assert provider.keys == []
+    else:
+        result = await service.redeem(session(cart_id), "code", None, amount)
+        assert result.payment_id == payment["id"], "an abandoned redemption is settled, not started again"
+        assert provider.keys == [f"{payment['id']}:charge"]

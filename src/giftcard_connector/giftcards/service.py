@@ -123,7 +123,10 @@ class GiftCardService:
                     done = _settled(existing, self._transaction_type)
                     if done is not None:
                         return done
-                # Created earlier but never settled (a crash or a provider that did not answer):
+                elif _recently_created(existing):
+                    # No outcome yet and young: another Processor copy is moving the money right now.
+                    raise ApiError(409, "RedemptionInProgress", "This redemption is already being processed")
+                # Created earlier but never settled (a crash, or a provider that did not answer):
                 # drive it to an outcome with the same provider idempotency key.
                 return await self._drive(existing, code, pin, amount)
             balance = check_usable(card, rules.cart_total(cart).currency_code)
@@ -201,6 +204,22 @@ def _find_attempt(cart: dict[str, Any], key: str) -> tuple[dict[str, Any] | None
         if not states or states & {"Success", "Pending", "Initial"}:
             return payment, attempts
     return None, attempts + 1
+
+
+# A payment without an outcome younger than this is taken to be in flight in another Processor copy
+# (longer than a provider call with its retry can take); an older one was abandoned and is settled.
+IN_FLIGHT_SECONDS = 60.0
+
+
+def _recently_created(payment: dict[str, Any]) -> bool:
+    created = payment.get("createdAt")
+    if not isinstance(created, str):
+        return False
+    try:
+        created_at = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return (datetime.now(UTC) - created_at).total_seconds() < IN_FLIGHT_SECONDS
 
 
 def _settled(payment: dict[str, Any], kind: str) -> Redemption | None:
