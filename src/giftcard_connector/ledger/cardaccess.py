@@ -5,12 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from giftcard_connector.ledger import codes
 from giftcard_connector.ledger.errors import not_found, refused
 from giftcard_connector.ledger.models import Card, CardStatus, Hold, HoldStatus
+
+# Statements of the debit path built once: building and cache-keying a fresh select per request cost
+# more CPU than running it (py-spy on `ledger serve`).
+_CARD_BY_CODE = select(Card).where(Card.code_hash == bindparam("code_hash")).with_for_update()
+_HELD = select(func.coalesce(func.sum(Hold.amount), 0)).where(
+    Hold.card_id == bindparam("card_id"), Hold.status == HoldStatus.ACTIVE, Hold.expires_at > bindparam("now")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +31,7 @@ async def lock_card_by_code(session: AsyncSession, secret: bytes, code: str) -> 
     normalized = codes.normalize(code)
     if not codes.is_valid(normalized):
         raise not_found()  # failed check symbol: no database lookup
-    card = await session.scalar(
-        select(Card).where(Card.code_hash == codes.code_hash(secret, normalized)).with_for_update()
-    )
+    card = await session.scalar(_CARD_BY_CODE, {"code_hash": codes.code_hash(secret, normalized)})
     if card is None:
         raise not_found()
     return card
@@ -84,11 +89,12 @@ def ensure_currency(card: Card, currency: str) -> None:
 
 async def held_amount(session: AsyncSession, card_id: str, now: dt.datetime) -> int:
     """What unexpired holds keep from the balance (an expired hold releases itself)."""
-    total = await session.scalar(
-        select(func.coalesce(func.sum(Hold.amount), 0)).where(
-            Hold.card_id == card_id, Hold.status == HoldStatus.ACTIVE, Hold.expires_at > now
-        )
-    )
+    # Core, not the ORM: a plain number needs no identity map. Core does not autoflush, so flush pending
+    # ORM changes (e.g. a hold just captured or voided) first, as session.scalar would.
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    connection = await session.connection()
+    total = await connection.scalar(_HELD, {"card_id": card_id, "now": now})
     return int(total or 0)
 
 

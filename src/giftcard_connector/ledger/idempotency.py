@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from giftcard_connector.ledger.errors import Reply, conflict
@@ -35,12 +35,15 @@ def fingerprint(secret: bytes, method: str, path: str, body: Any) -> str:
     return hmac.new(secret, b"idem:" + canonical, hashlib.sha256).hexdigest()
 
 
+# Built once, run on the Core connection: this lookup precedes every change.
+_LOOKUP = select(IdempotencyRecord.fingerprint, IdempotencyRecord.status_code, IdempotencyRecord.response_body).where(
+    IdempotencyRecord.api_key_id == bindparam("api_key_id"), IdempotencyRecord.key == bindparam("key")
+)
+
+
 async def stored_reply(session: AsyncSession, request: IdempotencyRequest) -> Reply | None:
-    record = await session.scalar(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.api_key_id == request.api_key_id, IdempotencyRecord.key == request.key
-        )
-    )
+    connection = await session.connection()
+    record = (await connection.execute(_LOOKUP, {"api_key_id": request.api_key_id, "key": request.key})).first()
     if record is None:
         return None
     if not hmac.compare_digest(record.fingerprint, request.fingerprint):
