@@ -48,6 +48,26 @@ async def test_benchmark_reports_throughput_and_verifies_balances(postgres_targe
     assert result["succeeded"] == 60
     assert result["verified"] is True
     assert result["debits_per_second"] > 0
+    # The ledger ran as its own process: its CPU is measured apart from the load client's.
+    assert result["server_cpu_ms_per_debit"] is None or result["server_cpu_ms_per_debit"] > 0
+    assert result["client_cpu_ms_per_debit"] >= 0
+
+
+def test_process_cpu_seconds_reads_this_process() -> None:
+    import os
+    import time
+
+    from giftcard_connector.ledger.bench import process_cpu_seconds
+
+    before = process_cpu_seconds(os.getpid())
+    if before is None:
+        pytest.skip("no /proc")
+    deadline = time.process_time() + 0.05
+    while time.process_time() < deadline:
+        pass
+    after = process_cpu_seconds(os.getpid())
+    assert after is not None and after >= before
+    assert process_cpu_seconds(2**22 + 12345) is None  # no such process
 
 
 async def test_benchmark_without_schema_leaves_no_tables_behind(monkeypatch: pytest.MonkeyPatch) -> None:
