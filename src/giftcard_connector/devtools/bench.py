@@ -26,15 +26,12 @@ import importlib.util
 import json
 import os
 import platform
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 
@@ -50,7 +47,7 @@ from giftcard_connector.devtools.bench_stats import (
     summarise,
 )
 from giftcard_connector.devtools.emulator import Emulator, EmulatorError
-from giftcard_connector.devtools.processes import free_port, processor
+from giftcard_connector.devtools.processes import ServiceProcess, free_port, processor
 
 HOST = "127.0.0.1"
 CLIENT_LEVELS = (1, 8)
@@ -116,68 +113,9 @@ def emulator_pid(emulator: Emulator) -> int | None:
 
 
 # --------------------------------------------------------------------------------------------- servers
-class CommandProcess:
+def command_process(command: Sequence[str], env: Mapping[str, str], port: int, name: str) -> ServiceProcess:
     """Any server command (a Processor variant) in its own process group, ready once /health answers."""
-
-    def __init__(self, command: Sequence[str], env: Mapping[str, str], port: int, name: str) -> None:
-        self.command = list(command)
-        self.env = {**os.environ, **env}
-        self.port = port
-        self.name = name
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
-
-    @property
-    def pid(self) -> int:
-        assert self._process is not None
-        return self._process.pid
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def start(self, timeout: float = 30.0) -> CommandProcess:
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - open while the process runs
-        self._process = subprocess.Popen(
-            self.command, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self._process.returncode}:\n{self.output()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(self.base_url + "/health", timeout=1.0).status_code == 200:
-                    return self
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not become healthy in {timeout}s")
-
-    def output(self) -> str:
-        if self._log is None:
-            return ""
-        self._log.seek(0)
-        return self._log.read().decode(errors="replace")[-3000:]
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def __enter__(self) -> CommandProcess:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
+    return ServiceProcess([], env, port, name=name, command=command)
 
 
 def bench_server_command(
@@ -283,7 +221,9 @@ def counting_pass(emulator: Emulator, env: Mapping[str, str], ops: int = COUNTIN
     balance_session = make_sessions(emulator, 1, BALANCE_CART_CENTS)[0]
     redeem_sessions = make_sessions(emulator, ops + 2, REDEEM_CART_CENTS)
     port = free_port()
-    server = CommandProcess(bench_server_command(count=True), {**env, "PORT": str(port), "HOST": HOST}, port, "counter")
+    server = command_process(
+        bench_server_command(count=True), {**env, "PORT": str(port), "HOST": HOST}, port, "counter"
+    )
     result: dict[str, Any] = {"method": "Processor variant with a counting provider (devtools/bench_server.py)"}
     with server, httpx.Client(base_url=server.base_url, timeout=10.0) as client:
 

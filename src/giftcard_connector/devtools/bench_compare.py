@@ -31,10 +31,10 @@ from giftcard_connector.devtools.bench import (
     BALANCE_CART_CENTS,
     HOST,
     REDEEM_CART_CENTS,
-    CommandProcess,
     SessionPool,
     balance_requests,
     bench_server_command,
+    command_process,
     emulator_pid,
     health_requests,
     make_sessions,
@@ -109,7 +109,7 @@ def run_variant(
     requests = int(os.environ.get("BENCH_COMPARE_REQUESTS", "400"))
     env = {**processor_env(emulator), **extra_env, "PORT": str(port), "HOST": HOST}
     balance_session = make_sessions(emulator, 1, BALANCE_CART_CENTS)[0]
-    with CommandProcess(command, env, port, name) as server:
+    with command_process(command, env, port, name) as server:
         if (os.cpu_count() or 1) >= 2:
             _pin_tree(server.pid, {0})
         run_load(HOST, port, health_requests(port, 300), 8)

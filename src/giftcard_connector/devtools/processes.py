@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import IO, Self
 
@@ -24,7 +24,8 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    """`giftcard-connector <args>` in its own process group, ready once `health_path` answers 200."""
+    """`giftcard-connector <args>` (or any `command`) in its own process group, ready once `health_path`
+    answers 200."""
 
     def __init__(
         self,
@@ -34,8 +35,9 @@ class ServiceProcess:
         health_path: str = "/health",
         name: str = "service",
         startup_timeout: float = 30.0,
+        command: Sequence[str] | None = None,
     ) -> None:
-        self.args = args
+        self.command = list(command) if command is not None else [sys.executable, "-m", "giftcard_connector.cli", *args]
         self.env = {**os.environ, **env}
         self.port = port
         self.health_path = health_path
@@ -56,7 +58,7 @@ class ServiceProcess:
     def start(self) -> Self:
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the process's lifetime
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "giftcard_connector.cli", *self.args],
+            self.command,
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
