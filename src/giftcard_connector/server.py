@@ -5,9 +5,19 @@ from __future__ import annotations
 import sys
 
 import uvicorn
+from fastapi import FastAPI
 
 from giftcard_connector.log import configure_logging
 from giftcard_connector.settings import ConfigurationError, load_settings
+
+
+def app_from_environment() -> FastAPI:
+    """The app factory each worker process calls (settings were checked before forking)."""
+    from giftcard_connector.app import create_app
+
+    settings = load_settings()
+    configure_logging(settings.LOG_LEVEL)
+    return create_app(settings)
 
 
 def serve() -> int:
@@ -17,10 +27,17 @@ def serve() -> int:
         print(str(error), file=sys.stderr)
         return 2
     configure_logging(settings.LOG_LEVEL)
-    from giftcard_connector.app import create_app
+    if settings.WORKERS > 1:
+        # Several processes on one port: uvicorn needs an import string to start them.
+        app: str | FastAPI = "giftcard_connector.server:app_from_environment"
+    else:
+        from giftcard_connector.app import create_app
 
+        app = create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        app,
+        factory=isinstance(app, str),
+        workers=settings.WORKERS if isinstance(app, str) else None,
         host=settings.HOST,
         port=settings.PORT,
         loop="uvloop",

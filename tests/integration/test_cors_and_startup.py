@@ -126,3 +126,20 @@ def test_status_is_unavailable_when_checks_time_out(emulator):
     permissions = next(c for c in body["checks"] if c["name"] == "CoCo Permissions")
     assert permissions["status"] == "DOWN"
     assert "300" in permissions["message"] or "0.3" in permissions["message"]
+
+
+def test_several_workers_serve_one_port(emulator):
+    env = {**emulator.processor_env(), "WORKERS": "2", "LOG_LEVEL": "WARNING"}
+    cart = emulator.create_cart(10000)
+    session_id = emulator.create_session(cart["id"], {})
+    with processor(env) as server:
+        answers = [
+            httpx.post(
+                f"{server.base_url}/balance",
+                json={"code": "Valid-100-EUR"},
+                headers={"X-Session-Id": session_id},
+                timeout=15,
+            ).status_code
+            for _ in range(6)
+        ]
+    assert answers == [200] * 6
