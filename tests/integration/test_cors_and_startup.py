@@ -143,3 +143,22 @@ def test_several_workers_serve_one_port(emulator):
             for _ in range(6)
         ]
     assert answers == [200] * 6
+
+
+def test_wrong_client_credentials_are_named_not_hidden_as_a_session_error(emulator):
+    env = {**emulator.processor_env(), "CTP_CLIENT_SECRET": "wrong-secret", "LOG_LEVEL": "WARNING"}
+    cart = emulator.create_cart(10000)
+    session_id = emulator.create_session(cart["id"], {})
+    with processor(env) as server:
+        balance = httpx.post(
+            f"{server.base_url}/balance", json={"code": "Valid-100-EUR"}, headers={"X-Session-Id": session_id}
+        )
+        status = httpx.get(
+            f"{server.base_url}/operations/status", headers={"Authorization": f"Bearer {emulator.mint_jwt()}"}
+        )
+    assert balance.status_code == 502
+    assert "client credentials" in balance.json()["message"]
+    assert "wrong-secret" not in balance.text
+    permissions = next(c for c in status.json()["checks"] if c["name"] == "CoCo Permissions")
+    assert permissions["status"] == "DOWN"
+    assert "client credentials" in permissions["message"]

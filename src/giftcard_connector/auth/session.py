@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 from fastapi import Request
 
-from giftcard_connector.commercetools.client import CommercetoolsClient
+from giftcard_connector.commercetools.client import UPSTREAM_AUTH_FAILED, CommercetoolsClient
 from giftcard_connector.context import caller_sent_correlation_id, correlation_id
 from giftcard_connector.errors import ApiError, SessionNotActive
 
@@ -37,6 +37,8 @@ async def authenticate_session(client: CommercetoolsClient, session_id: str | No
     try:
         session = await client.get_session(session_id)
     except ApiError as error:
+        if error.code == UPSTREAM_AUTH_FAILED:
+            raise  # our own credentials are wrong: say so (502), not "session is not active"
         log.warning("session_lookup_failed", status=error.status_code, code=error.code)
         raise SessionNotActive() from None
     if session is None or session.get("state") != "ACTIVE":

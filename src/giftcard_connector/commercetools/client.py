@@ -24,6 +24,7 @@ _RETRY_STATUSES = frozenset({502, 503, 504})
 _IDEMPOTENT_RETRIES = 2
 _CONFLICT_RETRIES = 3
 _PAYMENT_EXPAND = "paymentInfo.payments[*]"
+UPSTREAM_AUTH_FAILED = "UpstreamAuthFailed"
 
 Actions = list[dict[str, Any]]
 # Update actions, or a function that derives them from the resource's current state: after a 409 the
@@ -100,7 +101,7 @@ class CommercetoolsClient:
             log.warning("commercetools_token_refused", status=response.status_code)
             raise ServiceUnavailable(
                 f"commercetools auth refused the client credentials (HTTP {response.status_code})",
-                code="UpstreamAuthFailed",
+                code=UPSTREAM_AUTH_FAILED,
                 status_code=502,
             )
         data = _json(response)
