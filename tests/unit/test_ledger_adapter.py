@@ -1,142 +1,364 @@
-"""LedgerProvider I/O with respx: headers, paths, idempotency keys and failures."""
+"""LedgerProvider at the network edge: a scripted local aiohttp server stands in for the ledger
+(headers, paths, idempotency keys, correlation ids, failures, timeouts, session ownership)."""
 
 from __future__ import annotations
 
-import json
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
-import httpx
+import aiohttp
+import orjson
 import pytest
-import respx
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
+from giftcard_connector.context import correlation_id
 from giftcard_connector.money import Money
 from giftcard_connector.providers.base import BalanceState, OperationStatus, ProviderUnavailable
 from giftcard_connector.providers.ledger import LedgerProvider
 
-BASE = "http://ledger.test/"
 EUR = Money(500, "EUR")
+
+Answer = Callable[[web.Request, bytes], Any]
+
+
+def _json(status: int, body: Any = None) -> web.Response:
+    return web.Response(
+        status=status, body=orjson.dumps(body if body is not None else {}), content_type="application/json"
+    )
+
+
+def json_response(status: int, body: Any = None) -> Answer:
+    """A fresh response per request (an aiohttp response object can be sent only once)."""
+    return lambda _request, _body: _json(status, body)
+
+
+def text_response(status: int, text: str) -> Answer:
+    return lambda _request, _body: web.Response(status=status, text=text)
+
+
+class FakeLedger:
+    """Answers each `METHOD raw-path` from a script of responses (the last one repeats)."""
+
+    def __init__(self) -> None:
+        self.script: dict[str, list[Answer]] = {}
+        self.requests: list[tuple[str, web.Request, bytes]] = []
+
+    def on(self, method: str, path: str, *answers: Answer) -> None:
+        self.script[f"{method} {path}"] = list(answers)
+
+    def last(self, method: str, path: str) -> tuple[web.Request, bytes]:
+        return next((r, b) for key, r, b in reversed(self.requests) if key == f"{method} {path}")
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        key = f"{request.method} {request.raw_path}"
+        self.requests.append((key, request, body))
+        answers = self.script.get(key)
+        if not answers:
+            return _json(404, {"error": {"code": "not_scripted", "message": key}})
+        answer = answers.pop(0) if len(answers) > 1 else answers[0]
+        result = answer(request, body)
+        if asyncio.iscoroutine(result):
+            result = await result
+        assert isinstance(result, web.StreamResponse)
+        return result
 
 
 @pytest.fixture
-async def provider() -> LedgerProvider:
-    return LedgerProvider(BASE, "glk_secret", timeout=2.0)
+async def ledger() -> AsyncIterator[tuple[FakeLedger, str]]:
+    fake = FakeLedger()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", fake.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        # A trailing slash on the base URL must not double the one every path starts with.
+        yield fake, str(server.make_url("/"))
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def setup(ledger: tuple[FakeLedger, str]) -> AsyncIterator[tuple[FakeLedger, LedgerProvider]]:
+    fake, base = ledger
+    provider = LedgerProvider(base, "glk_secret", timeout=2.0)
+    try:
+        yield fake, provider
+    finally:
+        await provider.aclose()
 
 
 def test_pin_field_is_optional_by_default_and_can_be_required() -> None:
-    default = LedgerProvider(BASE, "k", 1.0)
+    # Built outside any event loop: the provider must not create its aiohttp session here.
+    default = LedgerProvider("http://ledger.test/", "k", 1.0)
     assert (default.requires_pin, default.supports_pin) == (False, True)
-    assert LedgerProvider(BASE, "k", 1.0, requires_pin=True).requires_pin is True
-    assert LedgerProvider(BASE, "k", 1.0).name == "ledger"
+    assert LedgerProvider("http://ledger.test/", "k", 1.0, requires_pin=True).requires_pin is True
+    assert LedgerProvider("http://ledger.test/", "k", 1.0).name == "ledger"
 
 
-@respx.mock
-async def test_redeem_sends_key_idempotency_and_body(provider: LedgerProvider) -> None:
-    route = respx.post("http://ledger.test/v1/redemptions").respond(201, json={"id": "red_1"})
+async def test_redeem_sends_key_idempotency_and_body(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+    fake, provider = setup
+    fake.on("POST", "/v1/redemptions", json_response(201, {"id": "red_1"}))
     result = await provider.redeem("ABCD-EFGH", "1234", EUR, "pay-1:redeem")
     assert result.status is OperationStatus.SUCCESS and result.reference == "red_1"
-    request = route.calls.last.request
+    request, body = fake.last("POST", "/v1/redemptions")
     assert request.headers["Authorization"] == "Bearer glk_secret"
     assert request.headers["Idempotency-Key"] == "pay-1:redeem"
-    assert json.loads(request.content) == {
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Accept"] == "application/json"
+    assert orjson.loads(body) == {
         "code": "ABCD-EFGH",
         "pin": "1234",
         "amount": {"centAmount": 500, "currencyCode": "EUR"},
     }
 
 
-@respx.mock
-async def test_each_operation_uses_its_route(provider: LedgerProvider) -> None:
-    hold = respx.post("http://ledger.test/v1/holds").respond(201, json={"id": "hld_1"})
-    capture = respx.post("http://ledger.test/v1/holds/hld_1/capture").respond(201, json={"id": "red_2"})
-    void = respx.post("http://ledger.test/v1/holds/hld_1/void").respond(200, json={"id": "hld_1"})
-    refund = respx.post("http://ledger.test/v1/redemptions/red_2/refunds").respond(201, json={"id": "rfd_1"})
+async def test_each_operation_uses_its_route(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+    fake, provider = setup
+    fake.on("POST", "/v1/holds", json_response(201, {"id": "hld_1"}))
+    fake.on("POST", "/v1/holds/hld_1/capture", json_response(201, {"id": "red_2"}))
+    fake.on("POST", "/v1/holds/hld_1/void", json_response(200, {"id": "hld_1"}))
+    fake.on("POST", "/v1/redemptions/red_2/refunds", json_response(201, {"id": "rfd_1"}))
     assert (await provider.authorize("C", None, EUR, "k1")).reference == "hld_1"
     assert (await provider.capture("hld_1", EUR, "k2")).reference == "red_2"
     assert (await provider.void("hld_1", "k3")).succeeded
     assert (await provider.refund("red_2", EUR, "k4")).reference == "rfd_1"
-    assert json.loads(capture.calls.last.request.content) == {"amount": {"centAmount": 500, "currencyCode": "EUR"}}
-    assert json.loads(hold.calls.last.request.content) == {"code": "C", "amount": EUR.to_json()}
-    assert [r.calls.last.request.headers["Idempotency-Key"] for r in (hold, capture, void, refund)] == [
-        "k1",
-        "k2",
-        "k3",
-        "k4",
-    ]
+    hold, hold_body = fake.last("POST", "/v1/holds")
+    capture, capture_body = fake.last("POST", "/v1/holds/hld_1/capture")
+    void, void_body = fake.last("POST", "/v1/holds/hld_1/void")
+    refund, refund_body = fake.last("POST", "/v1/redemptions/red_2/refunds")
+    assert orjson.loads(capture_body) == {"amount": {"centAmount": 500, "currencyCode": "EUR"}}
+    assert orjson.loads(refund_body) == {"amount": {"centAmount": 500, "currencyCode": "EUR"}}
+    assert orjson.loads(hold_body) == {"code": "C", "amount": EUR.to_json()}
+    assert void_body == b""
+    assert [r.headers["Idempotency-Key"] for r in (hold, capture, void, refund)] == ["k1", "k2", "k3", "k4"]
 
 
-@respx.mock
-async def test_references_are_escaped_in_paths(provider: LedgerProvider) -> None:
-    route = respx.post("http://ledger.test/v1/holds/a%2Fb/void").respond(404, json={"error": {"code": "not_found"}})
+async def test_reads_carry_no_idempotency_key(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+    fake, provider = setup
+    fake.on("POST", "/v1/cards/balance", json_response(200, {"card": {"available": EUR.to_json()}}))
+    fake.on("GET", "/v1/health", json_response(200, {"status": "ok"}))
+    assert (await provider.balance("C", None)).amount == EUR
+    assert (await provider.health()).up
+    assert "Idempotency-Key" not in fake.last("POST", "/v1/cards/balance")[0].headers
+    assert "Idempotency-Key" not in fake.last("GET", "/v1/health")[0].headers
+
+
+async def test_every_call_carries_the_correlation_id(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+    fake, provider = setup
+    fake.on("POST", "/v1/cards/balance", json_response(200, {"card": {"available": EUR.to_json()}}))
+    fake.on("POST", "/v1/redemptions", json_response(201, {"id": "red_1"}))
+    fake.on("GET", "/v1/health", json_response(200, {"status": "ok"}))
+
+    async def calls() -> None:
+        correlation_id.set("corr-ledger-42")
+        await provider.balance("C", None)
+        await provider.redeem("C", None, EUR, "k")
+        await provider.health()
+
+    # In its own task, so the correlation id set here does not leak into other tests' context.
+    await asyncio.create_task(calls())
+    assert len(fake.requests) == 3
+    assert all(request.headers["X-Correlation-ID"] == "corr-ledger-42" for _, request, _ in fake.requests)
+
+
+async def test_references_are_escaped_in_paths(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+    fake, provider = setup
+    fake.on("POST", "/v1/holds/a%2Fb/void", json_response(404, {"error": {"code": "not_found"}}))
     result = await provider.void("a/b", "k")
-    assert route.called and result.reason is BalanceState.NOT_FOUND
+    assert fake.last("POST", "/v1/holds/a%2Fb/void") and result.reason is BalanceState.NOT_FOUND
 
 
-@respx.mock
-async def test_balance_maps_refusals(provider: LedgerProvider) -> None:
-    respx.post("http://ledger.test/v1/cards/balance").respond(
-        422, json={"error": {"code": "card_expired", "message": "card has expired"}}
+async def test_balance_maps_refusals(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+    fake, provider = setup
+    fake.on(
+        "POST",
+        "/v1/cards/balance",
+        json_response(422, {"error": {"code": "card_expired", "message": "card has expired"}}),
     )
     result = await provider.balance("C", None)
     assert result.state is BalanceState.EXPIRED
 
 
+async def test_redeem_maps_refusals_to_failure(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+    fake, provider = setup
+    refusal = {
+        "error": {"code": "insufficient_funds", "details": {"available": {"centAmount": 0, "currencyCode": "EUR"}}}
+    }
+    fake.on("POST", "/v1/redemptions", json_response(422, refusal))
+    result = await provider.redeem("C", None, EUR, "k")
+    assert result.status is OperationStatus.FAILURE and result.reason is BalanceState.ZERO_BALANCE
+
+
+async def _redeem_fails(provider: LedgerProvider) -> ProviderUnavailable:
+    with pytest.raises(ProviderUnavailable) as raised:
+        await provider.redeem("SECRETCODE", "9876", EUR, "k")
+    assert "SECRETCODE" not in str(raised.value) and "9876" not in str(raised.value)
+    return raised.value
+
+
+async def test_refused_connection_raises_provider_unavailable() -> None:
+    with socket.socket() as sock:  # a port nobody listens on any more
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    provider = LedgerProvider(f"http://127.0.0.1:{port}", "k", 1.0)
+    try:
+        assert "unreachable" in str(await _redeem_fails(provider))
+    finally:
+        await provider.aclose()
+
+
+async def _raw_server(on_connection: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Any]) -> asyncio.Server:
+    return await asyncio.start_server(on_connection, "127.0.0.1", 0)
+
+
 @pytest.mark.parametrize(
-    "failure",
+    "reply",
     [
-        httpx.ConnectTimeout("slow"),
-        httpx.ReadTimeout("slow"),
-        httpx.ConnectError("refused"),
-        httpx.RemoteProtocolError("garbage"),
+        b"garbage\r\n\r\n",  # not HTTP at all
+        b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{",  # cut off mid-body
+        b"",  # connection closed without an answer
     ],
 )
-@respx.mock
-async def test_network_failures_raise_provider_unavailable(provider: LedgerProvider, failure: Exception) -> None:
-    respx.post("http://ledger.test/v1/redemptions").mock(side_effect=failure)
-    with pytest.raises(ProviderUnavailable) as raised:
-        await provider.redeem("SECRETCODE", None, EUR, "k")
-    assert "SECRETCODE" not in str(raised.value)
+async def test_broken_answers_raise_provider_unavailable(reply: bytes) -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(reply)
+        await writer.drain()
+        writer.close()
+
+    server = await _raw_server(answer)
+    port = server.sockets[0].getsockname()[1]
+    provider = LedgerProvider(f"http://127.0.0.1:{port}", "k", 1.0)
+    try:
+        await _redeem_fails(provider)
+    finally:
+        await provider.aclose()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_slow_server_times_out(ledger: tuple[FakeLedger, str]) -> None:
+    fake, base = ledger
+
+    async def slow(_: web.Request, __: bytes) -> web.Response:
+        await asyncio.sleep(3)
+        return _json(201, {"id": "red_1"})
+
+    fake.on("POST", "/v1/redemptions", slow)
+    provider = LedgerProvider(base, "k", 0.3)
+    try:
+        started = asyncio.get_running_loop().time()
+        await _redeem_fails(provider)
+        assert asyncio.get_running_loop().time() - started < 2
+    finally:
+        await provider.aclose()
+
+
+async def test_the_timeout_applies_to_a_given_session_too(ledger: tuple[FakeLedger, str]) -> None:
+    fake, base = ledger
+
+    async def slow(_: web.Request, __: bytes) -> web.Response:
+        await asyncio.sleep(3)
+        return _json(200, {"status": "ok"})
+
+    fake.on("GET", "/v1/health", slow)
+    async with aiohttp.ClientSession() as session:  # aiohttp's default timeout is five minutes
+        provider = LedgerProvider(base, "k", 0.3, client=session)
+        started = asyncio.get_running_loop().time()
+        down = await provider.health()
+        assert not down.up and "unreachable" in (down.message or "")
+        assert asyncio.get_running_loop().time() - started < 2
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-@respx.mock
-async def test_server_errors_raise_provider_unavailable(provider: LedgerProvider, status: int) -> None:
-    respx.post("http://ledger.test/v1/cards/balance").respond(status, text="oops")
+async def test_server_errors_raise_provider_unavailable(setup: tuple[FakeLedger, LedgerProvider], status: int) -> None:
+    fake, provider = setup
+    fake.on("POST", "/v1/cards/balance", text_response(status, "oops"))
     with pytest.raises(ProviderUnavailable):
         await provider.balance("C", None)
 
 
-@respx.mock
-async def test_non_json_answer_raises_provider_unavailable(provider: LedgerProvider) -> None:
-    respx.post("http://ledger.test/v1/redemptions").respond(201, text="<html>proxy</html>")
-    with pytest.raises(ProviderUnavailable):
-        await provider.redeem("C", None, EUR, "k")
+async def test_non_json_answer_raises_provider_unavailable(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+    fake, provider = setup
+    fake.on("POST", "/v1/redemptions", text_response(201, "<html>proxy</html>"))
+    assert "not JSON" in str(await _redeem_fails(provider))
 
 
-@respx.mock
-async def test_rejected_api_key_raises_provider_unavailable(provider: LedgerProvider) -> None:
-    respx.post("http://ledger.test/v1/redemptions").respond(401, json={"error": {"code": "unauthorized"}})
-    with pytest.raises(ProviderUnavailable):
-        await provider.redeem("C", None, EUR, "k")
+@pytest.mark.parametrize("status", [401, 403, 408, 429])
+async def test_unusable_statuses_raise_provider_unavailable(
+    setup: tuple[FakeLedger, LedgerProvider], status: int
+) -> None:
+    fake, provider = setup
+    fake.on("POST", "/v1/redemptions", json_response(status, {"error": {"code": "unauthorized"}}))
+    await _redeem_fails(provider)
 
 
-@respx.mock
-async def test_health(provider: LedgerProvider) -> None:
-    route = respx.get("http://ledger.test/v1/health")
-    route.respond(200, json={"status": "ok", "database": "ok", "apiKey": "valid", "role": "processor"})
-    assert (await provider.health()).up
-    assert route.calls.last.request.headers["Authorization"] == "Bearer glk_secret"
-    route.respond(200, json={"status": "ok", "database": "ok", "apiKey": "invalid"})
+async def test_redirects_are_not_followed(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+    fake, provider = setup
+
+    def redirect(_: web.Request, __: bytes) -> web.Response:
+        return web.Response(status=307, headers={"Location": "/elsewhere"})
+
+    fake.on("POST", "/v1/redemptions", redirect)
+    fake.on("POST", "/elsewhere", json_response(201, {"id": "red_1"}))
+    await _redeem_fails(provider)
+    assert [key for key, _, _ in fake.requests] == ["POST /v1/redemptions"]
+
+
+async def test_health(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+    fake, provider = setup
+    fake.on(
+        "GET",
+        "/v1/health",
+        json_response(200, {"status": "ok", "database": "ok", "apiKey": "valid", "role": "processor"}),
+        json_response(200, {"status": "ok", "database": "ok", "apiKey": "invalid"}),
+        json_response(503, {"status": "unavailable"}),
+    )
+    up = await provider.health()
+    assert up.up and up.details == {"database": "ok", "role": "processor"}
+    assert fake.last("GET", "/v1/health")[0].headers["Authorization"] == "Bearer glk_secret"
+    invalid = await provider.health()
+    assert not invalid.up and invalid.message == "ledger rejects the configured API key"
     assert not (await provider.health()).up
-    route.respond(503, json={"status": "unavailable"})
-    assert not (await provider.health()).up
-    route.mock(side_effect=httpx.ConnectError("down"))
-    down = await provider.health()
-    assert not down.up and down.message
 
 
-async def test_uses_a_given_client_and_leaves_it_open() -> None:
-    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"status": "ok"}))
-    async with httpx.AsyncClient(transport=transport) as client:
-        provider = LedgerProvider(BASE, "k", 1.0, client=client)
+async def test_health_reports_an_unreachable_ledger() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    provider = LedgerProvider(f"http://127.0.0.1:{port}", "k", 1.0)
+    try:
+        down = await provider.health()
+        assert not down.up and down.message
+    finally:
+        await provider.aclose()
+
+
+async def test_uses_a_given_session_and_leaves_it_open(ledger: tuple[FakeLedger, str]) -> None:
+    fake, base = ledger
+    fake.on("GET", "/v1/health", json_response(200, {"status": "ok"}))
+    async with aiohttp.ClientSession() as session:
+        provider = LedgerProvider(base, "k", 1.0, client=session)
         assert (await provider.health()).up
         await provider.aclose()
-        assert not client.is_closed
+        assert not session.closed
+        assert (await provider.health()).up  # still usable: the session is the caller's
+
+
+async def test_a_session_it_created_is_reused_and_closed_by_aclose(ledger: tuple[FakeLedger, str]) -> None:
+    fake, base = ledger
+    fake.on("GET", "/v1/health", json_response(200, {"status": "ok"}))
+    provider = LedgerProvider(base, "k", 1.0)
+    assert provider._client is None  # created lazily, inside the running loop
+    assert (await provider.health()).up
+    session = provider._client
+    assert isinstance(session, aiohttp.ClientSession) and not session.closed
+    assert (await provider.health()).up
+    assert provider._client is session  # one pooled session, not one per call
+    await provider.aclose()
+    assert session.closed
+    await provider.aclose()  # closing twice is harmless

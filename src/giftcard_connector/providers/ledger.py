@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import aiohttp
+import orjson
 
+from giftcard_connector.context import current_correlation_id
 from giftcard_connector.money import Money
 from giftcard_connector.providers import ledger_mapping as wire
 from giftcard_connector.providers.base import (
@@ -29,7 +31,7 @@ class LedgerProvider(GiftCardProvider):
         base_url: str,
         api_key: str,
         timeout: float,
-        client: httpx.AsyncClient | None = None,
+        client: aiohttp.ClientSession | None = None,
         *,
         requires_pin: bool = False,
     ) -> None:
@@ -39,28 +41,57 @@ class LedgerProvider(GiftCardProvider):
         self.supports_pin = True
         self._base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
-        self._timeout = timeout
+        # Passed on every request, so a caller's session gets the provider's timeout too.
+        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=min(timeout, 5.0))
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=timeout)
+        # An aiohttp session must be created inside the running event loop: when none is given, the
+        # first call creates it (see _session).
+        self._client = client
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._client is None:
+            # One pooled session for every ledger call (aiohttp: measured 4-6x less CPU per call
+            # than httpx, see docs/benchmark.md). No cookies: the ledger API is stateless.
+            self._client = aiohttp.ClientSession(
+                timeout=self._timeout,
+                connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30, ttl_dns_cache=300),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                raise_for_status=False,
+            )
+        return self._client
 
     async def _call(
         self, method: str, path: str, body: dict[str, Any] | None = None, idempotency_key: str | None = None
     ) -> tuple[int, Any]:
         headers = dict(self._headers)
+        headers["X-Correlation-ID"] = current_correlation_id()
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
+        content = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            content = orjson.dumps(body)
         try:
-            response = await self._client.request(
-                method, self._base_url + path, json=body, headers=headers, timeout=self._timeout
-            )
-        except httpx.HTTPError as error:
+            async with self._session().request(
+                method,
+                self._base_url + path,
+                data=content,
+                headers=headers,
+                timeout=self._timeout,
+                # A redirect is not followed (a POST must not silently turn into a GET elsewhere):
+                # the mapping treats a 3xx as an unusable answer.
+                allow_redirects=False,
+            ) as response:
+                status = response.status
+                payload = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as error:
             # The message names the failure kind only: the request may carry a card code.
             raise ProviderUnavailable(f"ledger unreachable: {type(error).__name__}") from error
-        if response.status_code >= 500:
-            raise ProviderUnavailable(f"ledger answered HTTP {response.status_code}")
+        if status >= 500:
+            raise ProviderUnavailable(f"ledger answered HTTP {status}")
         try:
-            return response.status_code, response.json()
-        except ValueError as error:
+            return status, orjson.loads(payload)
+        except orjson.JSONDecodeError as error:
             raise ProviderUnavailable("ledger answered something that is not JSON") from error
 
     async def balance(self, code: str, pin: str | None) -> BalanceResult:
@@ -101,5 +132,7 @@ class LedgerProvider(GiftCardProvider):
         return HealthResult(up=True, details={"database": body.get("database"), "role": body.get("role")})
 
     async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
+        # A session the caller gave stays open: it is the caller's to close.
+        if self._owns_client and self._client is not None:
+            client, self._client = self._client, None
+            await client.close()
