@@ -1,14 +1,14 @@
-"""LedgerProvider against the real ledger app (ASGI transport): the whole mapping end to end."""
+"""LedgerProvider against the real ledger app (uvicorn on loopback): the whole mapping end to end."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from giftcard_connector.ledger.api import create_app
 from giftcard_connector.ledger.db import Database
+from giftcard_connector.ledger.loopback import serve_on_loopback
 from giftcard_connector.ledger.service import LedgerService
 from giftcard_connector.money import Money
 from giftcard_connector.providers.base import BalanceState, OperationStatus
@@ -20,9 +20,12 @@ from tests.ledger.support import FakeClock, LedgerClient
 @pytest.fixture
 async def provider(service: LedgerService, database: Database, clock: FakeClock) -> AsyncIterator[LedgerProvider]:
     _, processor = await make_keys(database, clock)
-    transport = httpx.ASGITransport(app=create_app(service))
-    async with httpx.AsyncClient(transport=transport) as client:
-        yield LedgerProvider("http://ledger.test", processor, 5.0, client=client)
+    async with serve_on_loopback(create_app(service)) as base_url:
+        provider = LedgerProvider(base_url, processor, 5.0)
+        try:
+            yield provider
+        finally:
+            await provider.aclose()
 
 
 async def test_adapter_round_trip(ledger: LedgerClient, provider: LedgerProvider) -> None:
