@@ -4,78 +4,31 @@ commercetools (token cache, 401 refresh, retries only where idempotent, 409 re-r
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 import aiohttp
 import orjson
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from giftcard_connector.commercetools.client import CommercetoolsClient, CommercetoolsConfig
 from giftcard_connector.context import correlation_id
 from giftcard_connector.errors import ServiceUnavailable, UpstreamError
+from tests.support.scripted_http import ScriptedServer, json_body, json_response
 
-Answer = Callable[[web.Request, bytes], Any]
-
-
-def _json(status: int, body: Any = None) -> web.Response:
-    payload = orjson.dumps(body if body is not None else {})
-    return web.Response(status=status, body=payload, content_type="application/json")
-
-
-def json_response(status: int, body: Any = None) -> Answer:
-    """A fresh response per request (an aiohttp response object can be sent only once)."""
-    return lambda _request, _body: _json(status, body)
-
-
-class FakeCommercetools:
-    """Answers each `METHOD path` from a script of responses (the last one repeats)."""
-
-    def __init__(self) -> None:
-        self.script: dict[str, list[Answer]] = {}
-        self.requests: list[tuple[str, web.Request, bytes]] = []
-        self.token_answer: list[Answer] = [
-            json_response(200, {"access_token": "tok", "expires_in": 3600, "scope": "manage_project:proj"})
-        ]
-
-    def on(self, method: str, path: str, *answers: Answer) -> None:
-        self.script[f"{method} {path}"] = list(answers)
-
-    def count(self, method: str, path: str) -> int:
-        return sum(1 for key, _, _ in self.requests if key == f"{method} {path}")
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        key = f"{request.method} {request.path}"
-        self.requests.append((key, request, body))
-        answers = self.token_answer if request.path == "/oauth/token" else self.script.get(key)
-        if not answers:
-            return _json(404, {"message": "not scripted"})
-        answer = answers.pop(0) if len(answers) > 1 else answers[0]
-        result = answer(request, body)
-        if asyncio.iscoroutine(result):
-            result = await result
-        assert isinstance(result, web.Response)
-        return result
+TOKEN = json_response(200, {"access_token": "tok", "expires_in": 3600, "scope": "manage_project:proj"})
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[tuple[FakeCommercetools, str]]:
-    fake = FakeCommercetools()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", fake.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield fake, str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
+async def fake() -> AsyncIterator[tuple[ScriptedServer, str]]:
+    server = ScriptedServer()
+    server.on("POST", "/oauth/token", TOKEN)
+    async with server.serving() as base:
+        yield server, base
 
 
 @pytest.fixture
-async def setup(fake) -> AsyncIterator[tuple[FakeCommercetools, CommercetoolsClient]]:
+async def setup(fake) -> AsyncIterator[tuple[ScriptedServer, CommercetoolsClient]]:
     server, base = fake
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1.5)) as http:
         yield server, CommercetoolsClient(CommercetoolsConfig("proj", "id", "secret", base, base, base), http)
@@ -122,8 +75,8 @@ async def test_conflict_rereads_and_retries_with_the_new_version(setup):
         version = orjson.loads(body)["version"]
         sent_versions.append(version)
         if version == 1:
-            return _json(409, {"errors": [{"code": "ConcurrentModification", "currentVersion": 3}]})
-        return _json(200, {"id": "p1", "version": version + 1})
+            return json_body(409, {"errors": [{"code": "ConcurrentModification", "currentVersion": 3}]})
+        return json_body(200, {"id": "p1", "version": version + 1})
 
     server.on("GET", "/proj/payments/p1", json_response(200, {"id": "p1", "version": 3}))
     server.on("POST", "/proj/payments/p1", update)
@@ -147,7 +100,7 @@ async def test_timeouts_become_504_after_retries(setup):
 
     async def slow(_: web.Request, __: bytes) -> web.Response:
         await asyncio.sleep(4)
-        return _json(200, {"id": "p1"})
+        return json_body(200, {"id": "p1"})
 
     server.on("GET", "/proj/payments/p1", slow)
     with pytest.raises(ServiceUnavailable) as caught:
@@ -168,7 +121,7 @@ async def test_every_call_carries_the_correlation_id_and_expands_payments(setup)
 
 async def test_refused_credentials_are_a_502_not_a_crash(setup):
     server, client = setup
-    server.token_answer = [json_response(401, {"error": "invalid_client"})]
+    server.on("POST", "/oauth/token", json_response(401, {"error": "invalid_client"}))
     with pytest.raises(ServiceUnavailable) as caught:
         await client.get_payment("p1")
     assert caught.value.status_code == 502

@@ -12,77 +12,26 @@ import aiohttp
 import orjson
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from giftcard_connector.context import correlation_id
 from giftcard_connector.money import Money
 from giftcard_connector.providers.base import BalanceState, OperationStatus, ProviderUnavailable
 from giftcard_connector.providers.ledger import LedgerProvider
+from tests.support.scripted_http import ScriptedServer, json_body, json_response, text_response
 
 EUR = Money(500, "EUR")
 
-Answer = Callable[[web.Request, bytes], Any]
-
-
-def _json(status: int, body: Any = None) -> web.Response:
-    return web.Response(
-        status=status, body=orjson.dumps(body if body is not None else {}), content_type="application/json"
-    )
-
-
-def json_response(status: int, body: Any = None) -> Answer:
-    """A fresh response per request (an aiohttp response object can be sent only once)."""
-    return lambda _request, _body: _json(status, body)
-
-
-def text_response(status: int, text: str) -> Answer:
-    return lambda _request, _body: web.Response(status=status, text=text)
-
-
-class FakeLedger:
-    """Answers each `METHOD raw-path` from a script of responses (the last one repeats)."""
-
-    def __init__(self) -> None:
-        self.script: dict[str, list[Answer]] = {}
-        self.requests: list[tuple[str, web.Request, bytes]] = []
-
-    def on(self, method: str, path: str, *answers: Answer) -> None:
-        self.script[f"{method} {path}"] = list(answers)
-
-    def last(self, method: str, path: str) -> tuple[web.Request, bytes]:
-        return next((r, b) for key, r, b in reversed(self.requests) if key == f"{method} {path}")
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        key = f"{request.method} {request.raw_path}"
-        self.requests.append((key, request, body))
-        answers = self.script.get(key)
-        if not answers:
-            return _json(404, {"error": {"code": "not_scripted", "message": key}})
-        answer = answers.pop(0) if len(answers) > 1 else answers[0]
-        result = answer(request, body)
-        if asyncio.iscoroutine(result):
-            result = await result
-        assert isinstance(result, web.StreamResponse)
-        return result
-
 
 @pytest.fixture
-async def ledger() -> AsyncIterator[tuple[FakeLedger, str]]:
-    fake = FakeLedger()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", fake.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    try:
+async def ledger() -> AsyncIterator[tuple[ScriptedServer, str]]:
+    fake = ScriptedServer(not_scripted=json_response(404, {"error": {"code": "not_scripted", "message": "?"}}))
+    async with fake.serving() as base:
         # A trailing slash on the base URL must not double the one every path starts with.
-        yield fake, str(server.make_url("/"))
-    finally:
-        await server.close()
+        yield fake, base + "/"
 
 
 @pytest.fixture
-async def setup(ledger: tuple[FakeLedger, str]) -> AsyncIterator[tuple[FakeLedger, LedgerProvider]]:
+async def setup(ledger: tuple[ScriptedServer, str]) -> AsyncIterator[tuple[ScriptedServer, LedgerProvider]]:
     fake, base = ledger
     provider = LedgerProvider(base, "glk_secret", timeout=2.0)
     try:
@@ -99,7 +48,7 @@ def test_pin_field_is_optional_by_default_and_can_be_required() -> None:
     assert LedgerProvider("http://ledger.test/", "k", 1.0).name == "ledger"
 
 
-async def test_redeem_sends_key_idempotency_and_body(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+async def test_redeem_sends_key_idempotency_and_body(setup: tuple[ScriptedServer, LedgerProvider]) -> None:
     fake, provider = setup
     fake.on("POST", "/v1/redemptions", json_response(201, {"id": "red_1"}))
     result = await provider.redeem("ABCD-EFGH", "1234", EUR, "pay-1:redeem")
@@ -116,7 +65,7 @@ async def test_redeem_sends_key_idempotency_and_body(setup: tuple[FakeLedger, Le
     }
 
 
-async def test_each_operation_uses_its_route(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+async def test_each_operation_uses_its_route(setup: tuple[ScriptedServer, LedgerProvider]) -> None:
     fake, provider = setup
     fake.on("POST", "/v1/holds", json_response(201, {"id": "hld_1"}))
     fake.on("POST", "/v1/holds/hld_1/capture", json_response(201, {"id": "red_2"}))
@@ -137,7 +86,7 @@ async def test_each_operation_uses_its_route(setup: tuple[FakeLedger, LedgerProv
     assert [r.headers["Idempotency-Key"] for r in (hold, capture, void, refund)] == ["k1", "k2", "k3", "k4"]
 
 
-async def test_reads_carry_no_idempotency_key(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+async def test_reads_carry_no_idempotency_key(setup: tuple[ScriptedServer, LedgerProvider]) -> None:
     fake, provider = setup
     fake.on("POST", "/v1/cards/balance", json_response(200, {"card": {"available": EUR.to_json()}}))
     fake.on("GET", "/v1/health", json_response(200, {"status": "ok"}))
@@ -147,7 +96,7 @@ async def test_reads_carry_no_idempotency_key(setup: tuple[FakeLedger, LedgerPro
     assert "Idempotency-Key" not in fake.last("GET", "/v1/health")[0].headers
 
 
-async def test_every_call_carries_the_correlation_id(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+async def test_every_call_carries_the_correlation_id(setup: tuple[ScriptedServer, LedgerProvider]) -> None:
     fake, provider = setup
     fake.on("POST", "/v1/cards/balance", json_response(200, {"card": {"available": EUR.to_json()}}))
     fake.on("POST", "/v1/redemptions", json_response(201, {"id": "red_1"}))
@@ -165,14 +114,14 @@ async def test_every_call_carries_the_correlation_id(setup: tuple[FakeLedger, Le
     assert all(request.headers["X-Correlation-ID"] == "corr-ledger-42" for _, request, _ in fake.requests)
 
 
-async def test_references_are_escaped_in_paths(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+async def test_references_are_escaped_in_paths(setup: tuple[ScriptedServer, LedgerProvider]) -> None:
     fake, provider = setup
     fake.on("POST", "/v1/holds/a%2Fb/void", json_response(404, {"error": {"code": "not_found"}}))
     result = await provider.void("a/b", "k")
     assert fake.last("POST", "/v1/holds/a%2Fb/void") and result.reason is BalanceState.NOT_FOUND
 
 
-async def test_balance_maps_refusals(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+async def test_balance_maps_refusals(setup: tuple[ScriptedServer, LedgerProvider]) -> None:
     fake, provider = setup
     fake.on(
         "POST",
@@ -183,7 +132,7 @@ async def test_balance_maps_refusals(setup: tuple[FakeLedger, LedgerProvider]) -
     assert result.state is BalanceState.EXPIRED
 
 
-async def test_redeem_maps_refusals_to_failure(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+async def test_redeem_maps_refusals_to_failure(setup: tuple[ScriptedServer, LedgerProvider]) -> None:
     fake, provider = setup
     refusal = {
         "error": {"code": "insufficient_funds", "details": {"available": {"centAmount": 0, "currencyCode": "EUR"}}}
@@ -241,12 +190,12 @@ async def test_broken_answers_raise_provider_unavailable(reply: bytes) -> None:
         await server.wait_closed()
 
 
-async def test_a_slow_server_times_out(ledger: tuple[FakeLedger, str]) -> None:
+async def test_a_slow_server_times_out(ledger: tuple[ScriptedServer, str]) -> None:
     fake, base = ledger
 
     async def slow(_: web.Request, __: bytes) -> web.Response:
         await asyncio.sleep(3)
-        return _json(201, {"id": "red_1"})
+        return json_body(201, {"id": "red_1"})
 
     fake.on("POST", "/v1/redemptions", slow)
     provider = LedgerProvider(base, "k", 0.3)
@@ -258,12 +207,12 @@ async def test_a_slow_server_times_out(ledger: tuple[FakeLedger, str]) -> None:
         await provider.aclose()
 
 
-async def test_the_timeout_applies_to_a_given_session_too(ledger: tuple[FakeLedger, str]) -> None:
+async def test_the_timeout_applies_to_a_given_session_too(ledger: tuple[ScriptedServer, str]) -> None:
     fake, base = ledger
 
     async def slow(_: web.Request, __: bytes) -> web.Response:
         await asyncio.sleep(3)
-        return _json(200, {"status": "ok"})
+        return json_body(200, {"status": "ok"})
 
     fake.on("GET", "/v1/health", slow)
     async with aiohttp.ClientSession() as session:  # aiohttp's default timeout is five minutes
@@ -275,14 +224,16 @@ async def test_the_timeout_applies_to_a_given_session_too(ledger: tuple[FakeLedg
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-async def test_server_errors_raise_provider_unavailable(setup: tuple[FakeLedger, LedgerProvider], status: int) -> None:
+async def test_server_errors_raise_provider_unavailable(
+    setup: tuple[ScriptedServer, LedgerProvider], status: int
+) -> None:
     fake, provider = setup
     fake.on("POST", "/v1/cards/balance", text_response(status, "oops"))
     with pytest.raises(ProviderUnavailable):
         await provider.balance("C", None)
 
 
-async def test_non_json_answer_raises_provider_unavailable(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+async def test_non_json_answer_raises_provider_unavailable(setup: tuple[ScriptedServer, LedgerProvider]) -> None:
     fake, provider = setup
     fake.on("POST", "/v1/redemptions", text_response(201, "<html>proxy</html>"))
     assert "not JSON" in str(await _redeem_fails(provider))
@@ -290,14 +241,14 @@ async def test_non_json_answer_raises_provider_unavailable(setup: tuple[FakeLedg
 
 @pytest.mark.parametrize("status", [401, 403, 408, 429])
 async def test_unusable_statuses_raise_provider_unavailable(
-    setup: tuple[FakeLedger, LedgerProvider], status: int
+    setup: tuple[ScriptedServer, LedgerProvider], status: int
 ) -> None:
     fake, provider = setup
     fake.on("POST", "/v1/redemptions", json_response(status, {"error": {"code": "unauthorized"}}))
     await _redeem_fails(provider)
 
 
-async def test_redirects_are_not_followed(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+async def test_redirects_are_not_followed(setup: tuple[ScriptedServer, LedgerProvider]) -> None:
     fake, provider = setup
 
     def redirect(_: web.Request, __: bytes) -> web.Response:
@@ -309,7 +260,7 @@ async def test_redirects_are_not_followed(setup: tuple[FakeLedger, LedgerProvide
     assert [key for key, _, _ in fake.requests] == ["POST /v1/redemptions"]
 
 
-async def test_health(setup: tuple[FakeLedger, LedgerProvider]) -> None:
+async def test_health(setup: tuple[ScriptedServer, LedgerProvider]) -> None:
     fake, provider = setup
     fake.on(
         "GET",
@@ -338,7 +289,7 @@ async def test_health_reports_an_unreachable_ledger() -> None:
         await provider.aclose()
 
 
-async def test_uses_a_given_session_and_leaves_it_open(ledger: tuple[FakeLedger, str]) -> None:
+async def test_uses_a_given_session_and_leaves_it_open(ledger: tuple[ScriptedServer, str]) -> None:
     fake, base = ledger
     fake.on("GET", "/v1/health", json_response(200, {"status": "ok"}))
     async with aiohttp.ClientSession() as session:
@@ -349,7 +300,7 @@ async def test_uses_a_given_session_and_leaves_it_open(ledger: tuple[FakeLedger,
         assert (await provider.health()).up  # still usable: the session is the caller's
 
 
-async def test_a_session_it_created_is_reused_and_closed_by_aclose(ledger: tuple[FakeLedger, str]) -> None:
+async def test_a_session_it_created_is_reused_and_closed_by_aclose(ledger: tuple[ScriptedServer, str]) -> None:
     fake, base = ledger
     fake.on("GET", "/v1/health", json_response(200, {"status": "ok"}))
     provider = LedgerProvider(base, "k", 1.0)
