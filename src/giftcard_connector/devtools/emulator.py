@@ -17,7 +17,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -28,6 +27,8 @@ from types import TracebackType
 from typing import IO, Any, Self
 
 import httpx
+
+from giftcard_connector.devtools.processes import terminate_group
 
 READY_PREFIX = "EMULATOR_READY "
 DEFAULT_PROJECT_KEY = "giftcard-emulator"
@@ -196,15 +197,7 @@ class Emulator:
         proc, self._proc = self._proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
+        terminate_group(proc)
         for stream in (proc.stdin, proc.stdout, proc.stderr):
             if stream is not None:
                 with contextlib.suppress(OSError):
