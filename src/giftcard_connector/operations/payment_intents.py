@@ -19,7 +19,6 @@ from giftcard_connector.errors import InvalidField
 from giftcard_connector.giftcards.idempotency import KeyedLocks
 from giftcard_connector.money import Money
 from giftcard_connector.operations.schemas import (
-    CancelPayment,
     CapturePayment,
     PaymentAction,
     RefundPayment,
@@ -45,6 +44,11 @@ _OUTCOMES = {
     OperationStatus.FAILURE: Outcome.REJECTED,
     OperationStatus.PENDING: Outcome.RECEIVED,
 }
+
+
+def _reference(transaction: dict[str, Any], payment: dict[str, Any]) -> str:
+    """The provider's reference for the hold or debit a transaction recorded."""
+    return str(transaction.get("interactionId") or rules.provider_reference(payment) or "")
 
 
 def _planned_currency(payment: dict[str, Any]) -> str:
@@ -80,9 +84,8 @@ class PaymentIntentService:
                 return await self._capture(payment, action.amount.to_money())
             if isinstance(action, RefundPayment):
                 return await self._refund(payment, action.amount.to_money())
-            if isinstance(action, CancelPayment):
-                return await self._cancel(payment)
-            return await self._cancel(payment)  # reversePayment: release a hold or refund what is charged
+            # cancelPayment and reversePayment alike: release a hold, or refund what is charged.
+            return await self._cancel(payment)
 
     async def _capture(self, payment: dict[str, Any], amount: Money) -> Outcome:
         hold = rules.authorized(payment)
@@ -98,7 +101,7 @@ class PaymentIntentService:
             int(hold["amount"]["centAmount"]),
             "the authorized amount",
         )
-        reference = str(hold.get("interactionId") or rules.provider_reference(payment) or "")
+        reference = _reference(hold, payment)
         return await self._run(
             payment,
             "Charge",
@@ -117,7 +120,7 @@ class PaymentIntentService:
             rules.refundable(payment),
             "what is charged and not yet refunded",
         )
-        reference = str(charge.get("interactionId") or rules.provider_reference(payment) or "")
+        reference = _reference(charge, payment)
         return await self._run(
             payment,
             "Refund",
@@ -128,7 +131,7 @@ class PaymentIntentService:
     async def _cancel(self, payment: dict[str, Any]) -> Outcome:
         hold = rules.authorized(payment)
         if hold is not None and rules.successful_charge(payment) is None:
-            reference = str(hold.get("interactionId") or rules.provider_reference(payment) or "")
+            reference = _reference(hold, payment)
             amount = Money.from_json(hold["amount"])
             return await self._run(
                 payment,
@@ -140,7 +143,7 @@ class PaymentIntentService:
         left = rules.refundable(payment)
         if charge is None or left == 0:
             return Outcome.APPROVED  # nothing succeeded or all already refunded: nothing to undo
-        reference = str(charge.get("interactionId") or rules.provider_reference(payment) or "")
+        reference = _reference(charge, payment)
         amount = Money(left, _planned_currency(payment))
         return await self._run(
             payment,
