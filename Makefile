@@ -22,11 +22,11 @@ setup-browser: ## Debian's Chromium for the browser tests (never a test tool's o
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 demo: ## the whole local stack: emulator, ledger (SQLite), Processor, demo shop
-	$(BIN)/giftcard-connector demo
+	PYTHONPATH=devkit $(BIN)/python -m giftcard_devkit.demo
 
 lint:
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests devkit
+	$(BIN)/ruff format --check src tests devkit
 	$(BIN)/mypy
 
 test-enabler:
@@ -41,10 +41,10 @@ enabler: ## rebuild the Enabler into the Python package's static folder
 	cd enabler && npm run build
 
 bench: ## throughput, latency and upstream calls; JSON to $$BENCH_OUT (default bench-results.json)
-	$(BIN)/giftcard-connector bench
+	PYTHONPATH=devkit $(BIN)/python -m giftcard_devkit.bench
 
 bench-compare: ## server / event loop / JSON variants on one core (the experiment behind docs/benchmark.md)
-	$(BIN)/python -m giftcard_connector.devtools.bench_compare
+	PYTHONPATH=devkit $(BIN)/python -m giftcard_devkit.bench_compare
 
 clean:
 	rm -rf $(VENV) devkit/node_modules enabler/node_modules

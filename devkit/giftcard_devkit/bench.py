@@ -2,7 +2,7 @@
 
 Starts the commercetools emulator and the Processor (`giftcard-connector serve`, mock provider) as real
 processes, then drives them from this process with a raw keep-alive HTTP/1.1 load generator
-(:mod:`giftcard_connector.devtools.bench_load`):
+(:mod:`giftcard_devkit.bench_load`):
 
 - calibration: ``GET /health`` (no upstream calls) shows how far the generator can go;
 - ``POST /balance``: one session on a 100000 EUR cart, code ``Valid-100000-EUR``;
@@ -12,7 +12,7 @@ processes, then drives them from this process with a raw keep-alive HTTP/1.1 loa
 each at 1 and 8 concurrent clients after a short warm-up. commercetools calls are counted at the emulator
 (reset after setup and warm-up, read after the run). Provider calls are counted by a second pass against a
 Processor variant whose provider is wrapped in a counter (:mod:`bench_server`). The Processor's peak memory
-is its VmHWM. A ledger part runs ``giftcard_connector.ledger.bench.ledger_debit_benchmark`` on PostgreSQL
+is its VmHWM. A ledger part runs ``giftcard_devkit.ledger_bench.ledger_debit_benchmark`` on PostgreSQL
 when that module exists and the database answers. Results: a table on stdout and JSON at ``$BENCH_OUT``.
 """
 
@@ -35,8 +35,8 @@ from typing import Any
 
 import httpx
 
-from giftcard_connector.devtools.bench_load import build_request, run_load
-from giftcard_connector.devtools.bench_stats import (
+from giftcard_devkit.bench_load import build_request, run_load
+from giftcard_devkit.bench_stats import (
     LoadRun,
     ScenarioResult,
     format_table,
@@ -46,8 +46,8 @@ from giftcard_connector.devtools.bench_stats import (
     results_document,
     summarise,
 )
-from giftcard_connector.devtools.emulator import Emulator, EmulatorError
-from giftcard_connector.devtools.processes import ServiceProcess, free_port, processor
+from giftcard_devkit.emulator import Emulator, EmulatorError
+from giftcard_devkit.processes import ServiceProcess, free_port, processor
 
 HOST = "127.0.0.1"
 CLIENT_LEVELS = (1, 8)
@@ -58,7 +58,7 @@ REDEEM_CART_CENTS = 5_000
 REDEEM_CENTS = 1_000
 COUNTING_PASS_OPS = 20
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-LEDGER_MODULE = "giftcard_connector.ledger.bench"
+LEDGER_MODULE = "giftcard_devkit.ledger_bench"
 LEDGER_FUNCTION = "ledger_debit_benchmark"
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -121,7 +121,7 @@ def command_process(command: Sequence[str], env: Mapping[str, str], port: int, n
 def bench_server_command(
     *, loop: str = "uvloop", http: str = "httptools", json_lib: str = "orjson", count: bool = False
 ) -> list[str]:
-    command = [sys.executable, "-P", "-m", "giftcard_connector.devtools.bench_server", "--loop", loop, "--http", http]
+    command = [sys.executable, "-P", "-m", "giftcard_devkit.bench_server", "--loop", loop, "--http", http]
     command += ["--json", json_lib]
     return [*command, "--count"] if count else command
 
@@ -281,7 +281,7 @@ async def _postgres_reachable(url: str) -> str | None:
 
 
 def run_ledger_part(url: str, debits: int, concurrency: int = 8) -> dict[str, Any]:
-    """HOOK for the ledger benchmark: ``giftcard_connector.ledger.bench.ledger_debit_benchmark``.
+    """HOOK for the ledger benchmark: ``giftcard_devkit.ledger_bench.ledger_debit_benchmark``.
 
     Skipped (with the reason in the output, never a crash) while that module does not exist, when it has
     no such function, or when PostgreSQL does not answer.
@@ -462,3 +462,15 @@ def _run(emulator: Emulator, requests: int, warmup: int, calibration_requests: i
     out_path.write_text(json.dumps(document, indent=2) + "\n")
     print(f"JSON: {out_path}")
     return 1 if errors else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m giftcard_devkit.bench", description="throughput and latency on loopback"
+    )
+    parser.add_argument("--requests", type=int, default=400, help="requests per scenario")
+    return run_bench(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

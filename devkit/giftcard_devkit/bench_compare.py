@@ -1,6 +1,6 @@
 """Server and JSON choices for speed on one core (an experiment; results go to docs/benchmark.md).
 
-    python -m giftcard_connector.devtools.bench_compare [--requests 400] [--rounds 2]
+    python -m giftcard_devkit.bench_compare [--requests 400] [--rounds 2]
 
 Runs Processor variants (:mod:`bench_server`) against the emulator: uvicorn uvloop+httptools (what
 `serve` uses), uvicorn asyncio+h11 (uvicorn's pure-Python default), granian (if installed), and the
@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from giftcard_connector.devtools.bench import (
+from giftcard_devkit.bench import (
     BALANCE_CART_CENTS,
     HOST,
     REDEEM_CART_CENTS,
@@ -42,10 +42,10 @@ from giftcard_connector.devtools.bench import (
     processor_env,
     redeem_requests,
 )
-from giftcard_connector.devtools.bench_load import run_load
-from giftcard_connector.devtools.bench_stats import ScenarioResult
-from giftcard_connector.devtools.emulator import Emulator
-from giftcard_connector.devtools.processes import free_port
+from giftcard_devkit.bench_load import run_load
+from giftcard_devkit.bench_stats import ScenarioResult
+from giftcard_devkit.emulator import Emulator
+from giftcard_devkit.processes import free_port
 
 Variant = tuple[str, Callable[[int], list[str]], dict[str, str]]
 
@@ -81,7 +81,7 @@ def variants() -> list[Variant]:
                 "--log-level",
                 "warning",
                 "--no-access-log",
-                "giftcard_connector.devtools.bench_server:granian_app",
+                "giftcard_devkit.bench_server:granian_app",
             ]
 
         found.append(("granian 2.x asgi, uvloop, 1 worker, orjson", granian_command, {}))
@@ -94,7 +94,7 @@ def _pin(pid: int, cpus: set[int]) -> None:
 
 
 def _pin_tree(pid: int, cpus: set[int]) -> None:
-    from giftcard_connector.devtools.bench import process_tree
+    from giftcard_devkit.bench import process_tree
 
     for member in process_tree(pid):
         _pin(member, cpus)

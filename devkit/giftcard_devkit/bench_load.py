@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import uvloop
 
-from giftcard_connector.devtools.bench_stats import LoadRun
+from giftcard_devkit.bench_stats import LoadRun
 
 
 def build_request(

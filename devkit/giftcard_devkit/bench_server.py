@@ -1,7 +1,7 @@
 """Processor variants for the benchmark only (server.py is the real entry point; this one is not shipped).
 
-    python -m giftcard_connector.devtools.bench_server --loop uvloop --http httptools --json orjson [--count]
-    BENCH_JSON=stdlib granian --interface asgi --factory giftcard_connector.devtools.bench_server:granian_app
+    python -m giftcard_devkit.bench_server --loop uvloop --http httptools --json orjson [--count]
+    BENCH_JSON=stdlib granian --interface asgi --factory giftcard_devkit.bench_server:granian_app
 
 ``--count`` wraps the configured provider in a counter and adds ``GET /__bench/counters``
 (provider calls per method and the commercetools client's call count), so calls per operation can be

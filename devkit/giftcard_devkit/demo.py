@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from giftcard_connector.devtools.emulator import Emulator, find_devkit_dir
+from giftcard_devkit.emulator import Emulator, find_devkit_dir
 
 LOCALES = ("en", "de", "fr", "nl", "cs", "sk", "ro")
 CURRENCY = "EUR"
@@ -118,7 +118,7 @@ class _Stop(KeyboardInterrupt):
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from giftcard_connector.devtools.demo_stack import DemoStack, DemoStackError, card_table
+    from giftcard_devkit.demo_stack import DemoStack, DemoStackError, card_table
 
     def out(text: str) -> None:
         sys.stdout.write(text)
@@ -155,3 +155,15 @@ def run_demo(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m giftcard_devkit.demo", description="the whole local stack and the demo shop"
+    )
+    parser.add_argument("--port", type=int, default=3000, help="demo shop port (default 3000)")
+    return run_demo(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

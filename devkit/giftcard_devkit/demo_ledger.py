@@ -4,7 +4,7 @@ Reads a JSON list of argument lists on stdin, runs each through the ledger CLI's
 code path as the command line), and prints a JSON list of their answers. The demo issues its cards
 this way: one interpreter start instead of one per card, which is most of a CLI call's time.
 
-    echo '[["issue","--amount","500","--currency","EUR","--json"]]' | python -m giftcard_connector.devtools.demo_ledger
+    echo '[["issue","--amount","500","--currency","EUR","--json"]]' | python -m giftcard_devkit.demo_ledger
 """
 
 from __future__ import annotations

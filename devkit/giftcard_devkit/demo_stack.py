@@ -31,8 +31,8 @@ from typing import Any, Self
 import httpx
 import uvicorn
 
-from giftcard_connector.devtools.emulator import Emulator
-from giftcard_connector.devtools.processes import ServiceProcess, free_port, processor
+from giftcard_devkit.emulator import Emulator
+from giftcard_devkit.processes import ServiceProcess, devkit_env, free_port, processor
 
 Progress = Callable[[str], None]
 
@@ -209,7 +209,7 @@ class DemoStack:
             }
             self._processor = self._stack.enter_context(processor(env))
         with self._step("starting demo shop"):
-            from giftcard_connector.devtools.demo import create_shop_app
+            from giftcard_devkit.demo import create_shop_app
 
             shop = _ShopServer(create_shop_app(self.emulator, self.processor_url), self.shop_port)
             shop.start()
@@ -248,9 +248,9 @@ class DemoStack:
     def ledger_batch(self, commands: list[list[str]]) -> list[Any]:
         """Several ledger commands in one process (see demo_ledger); each one's parsed JSON answer."""
         done = subprocess.run(
-            [sys.executable, "-m", "giftcard_connector.devtools.demo_ledger"],
+            [sys.executable, "-m", "giftcard_devkit.demo_ledger"],
             input=json.dumps([[*command, "--json"] for command in commands]),
-            env={**os.environ, **self.ledger_env},
+            env=devkit_env({**os.environ, **self.ledger_env}),
             capture_output=True,
             text=True,
             timeout=120,

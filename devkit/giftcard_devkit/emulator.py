@@ -28,7 +28,7 @@ from typing import IO, Any, Self
 
 import httpx
 
-from giftcard_connector.devtools.processes import terminate_group
+from giftcard_devkit.processes import terminate_group
 
 READY_PREFIX = "EMULATOR_READY "
 DEFAULT_PROJECT_KEY = "giftcard-emulator"

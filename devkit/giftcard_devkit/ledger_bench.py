@@ -21,13 +21,13 @@ import aiohttp
 import orjson
 from sqlalchemy import func, select
 
-from giftcard_connector.devtools.processes import ServiceProcess, free_port
 from giftcard_connector.ledger.apikeys import Role, create_key
 from giftcard_connector.ledger.db import Database
 from giftcard_connector.ledger.migrate import migrate
 from giftcard_connector.ledger.models import Card, Entry
 from giftcard_connector.ledger.service import LedgerService, utcnow
 from giftcard_connector.money import Money
+from giftcard_devkit.processes import ServiceProcess, free_port
 
 DEBIT = 100  # minor units per debit
 CURRENCY = "EUR"

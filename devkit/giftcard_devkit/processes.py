@@ -11,10 +11,22 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
 
 import httpx
+
+# devkit/ is not installed (it never ships): child processes that import giftcard_devkit need it on their path.
+DEVKIT_PATH = str(Path(__file__).resolve().parent.parent)
+
+
+def devkit_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`env` (default: this process's environment) with devkit/ on PYTHONPATH."""
+    result = dict(os.environ if env is None else env)
+    paths = [p for p in result.get("PYTHONPATH", "").split(os.pathsep) if p]
+    result["PYTHONPATH"] = os.pathsep.join([DEVKIT_PATH, *(p for p in paths if p != DEVKIT_PATH)])
+    return result
 
 
 def free_port() -> int:
@@ -52,7 +64,7 @@ class ServiceProcess:
         command: Sequence[str] | None = None,
     ) -> None:
         self.command = list(command) if command is not None else [sys.executable, "-m", "giftcard_connector.cli", *args]
-        self.env = {**os.environ, **env}
+        self.env = devkit_env({**os.environ, **env})
         self.port = port
         self.health_path = health_path
         self.name = name

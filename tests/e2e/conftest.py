@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from giftcard_connector.devtools.demo_stack import CardSpec, DemoCard, DemoStack
+from giftcard_devkit.demo_stack import CardSpec, DemoCard, DemoStack
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

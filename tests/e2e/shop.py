@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from giftcard_connector.devtools.demo_stack import DemoCard, DemoStack
+from giftcard_devkit.demo_stack import DemoCard, DemoStack
 
 CODE = "[data-testid=giftcard-code]"
 PIN = "[data-testid=giftcard-pin]"

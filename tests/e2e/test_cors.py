@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from giftcard_connector.devtools.demo_stack import DemoStack
+from giftcard_devkit.demo_stack import DemoStack
 from tests.e2e.conftest import CHROMIUM, NO_CHROMIUM
 from tests.e2e.shop import open_shop
 

@@ -1,4 +1,4 @@
-"""`giftcard-connector demo` as a user runs it: progress lines, the URL, a clean stop on SIGINT and SIGTERM."""
+"""`make demo` (python -m giftcard_devkit.demo) as a user runs it: the URL, a clean stop on SIGINT and SIGTERM."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from giftcard_connector.devtools.processes import free_port
+from giftcard_devkit.processes import devkit_env, free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (the emulator needs it)")
 
@@ -35,10 +35,11 @@ def _alive(pid: int) -> bool:
 def test_demo_starts_prints_the_url_and_stops_cleanly(signum: signal.Signals) -> None:
     port = free_port()
     demo = subprocess.Popen(
-        [sys.executable, "-m", "giftcard_connector.cli", "demo", "--port", str(port)],
+        [sys.executable, "-m", "giftcard_devkit.demo", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env=devkit_env(),
     )
     lines: list[str] = []
     try:

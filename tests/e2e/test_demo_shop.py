@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from giftcard_connector.devtools.demo_stack import DemoCard, DemoStack
+from giftcard_devkit.demo_stack import DemoCard, DemoStack
 from tests.e2e.conftest import ARTIFACTS, CHROMIUM, NO_CHROMIUM
 from tests.e2e.shop import (
     CODE,

@@ -9,7 +9,7 @@ import sys
 import httpx
 import pytest
 
-from giftcard_connector.devtools.processes import processor
+from giftcard_devkit.processes import processor
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import httpx
 import jwt
 import pytest
 
-from giftcard_connector.devtools.emulator import Emulator
+from giftcard_devkit.emulator import Emulator
 from tests.support.emulator_fixture import emulator  # noqa: F401
 
 

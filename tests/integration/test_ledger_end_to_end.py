@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from giftcard_connector.devtools.processes import processor
+from giftcard_devkit.processes import processor
 from tests.support.flows import cart_payments, intent, money, new_session, transactions
 from tests.support.ledger_fixture import LedgerRun, ledger_run
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from giftcard_connector.devtools.processes import processor
+from giftcard_devkit.processes import processor
 from tests.support.flows import intent, money, new_session, redeem, transactions
 
 

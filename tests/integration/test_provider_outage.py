@@ -6,7 +6,7 @@ import secrets
 
 import httpx
 
-from giftcard_connector.devtools.processes import processor
+from giftcard_devkit.processes import processor
 from tests.support.flows import cart_payments, money, new_session
 from tests.support.ledger_fixture import LedgerRun
 

@@ -204,7 +204,7 @@ def test_concurrent_different_amounts_never_overpay_the_cart(processor_server, e
 
 
 def test_concurrent_submits_to_two_processor_copies_charge_once(processor_server, emulator):
-    from giftcard_connector.devtools.processes import processor
+    from giftcard_devkit.processes import processor
 
     cart, session_id = new_session(emulator, 10000)
     with processor({**emulator.processor_env(), "LOG_LEVEL": "WARNING"}) as second:

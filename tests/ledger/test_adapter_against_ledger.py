@@ -8,11 +8,11 @@ import pytest
 
 from giftcard_connector.ledger.api import create_app
 from giftcard_connector.ledger.db import Database
-from giftcard_connector.ledger.loopback import serve_on_loopback
 from giftcard_connector.ledger.service import LedgerService
 from giftcard_connector.money import Money
 from giftcard_connector.providers.base import BalanceState, OperationStatus
 from giftcard_connector.providers.ledger import LedgerProvider
+from giftcard_devkit.loopback import serve_on_loopback
 from tests.ledger.conftest import make_keys
 from tests.ledger.support import FakeClock, LedgerClient
 

@@ -9,11 +9,11 @@ import httpx
 import pytest
 
 from giftcard_connector.ledger.api import create_app
-from giftcard_connector.ledger.bench import ledger_debit_benchmark
 from giftcard_connector.ledger.db import Database
-from giftcard_connector.ledger.loopback import serve_on_loopback
 from giftcard_connector.ledger.migrate import migrate
 from giftcard_connector.ledger.service import LedgerService
+from giftcard_devkit.ledger_bench import ledger_debit_benchmark
+from giftcard_devkit.loopback import serve_on_loopback
 from tests.ledger.conftest import DatabaseTarget, make_keys
 from tests.ledger.support import SECRET, FakeClock, LedgerClient, eur
 
@@ -57,7 +57,7 @@ def test_process_cpu_seconds_reads_this_process() -> None:
     import os
     import time
 
-    from giftcard_connector.ledger.bench import process_cpu_seconds
+    from giftcard_devkit.ledger_bench import process_cpu_seconds
 
     before = process_cpu_seconds(os.getpid())
     if before is None:

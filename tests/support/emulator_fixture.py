@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from giftcard_connector.devtools.emulator import DevkitNotInstalledError, Emulator, find_devkit_dir
+from giftcard_devkit.emulator import DevkitNotInstalledError, Emulator, find_devkit_dir
 
 
 @pytest.fixture(scope="session")

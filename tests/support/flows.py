@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from giftcard_connector.devtools.emulator import Emulator
+from giftcard_devkit.emulator import Emulator
 
 
 def new_session(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from giftcard_connector.devtools.processes import ServiceProcess, free_port
+from giftcard_devkit.processes import ServiceProcess, free_port
 
 POSTGRES_URL = os.environ.get("LEDGER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

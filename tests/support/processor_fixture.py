@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from giftcard_connector.devtools.emulator import Emulator
-from giftcard_connector.devtools.processes import ServiceProcess, processor
+from giftcard_devkit.emulator import Emulator
+from giftcard_devkit.processes import ServiceProcess, processor
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from giftcard_connector.devtools.bench import _redact, format_ledger, run_ledger_part
-from giftcard_connector.devtools.bench_load import build_request, parse_head
-from giftcard_connector.devtools.bench_stats import (
+from giftcard_devkit.bench import _redact, format_ledger, run_ledger_part
+from giftcard_devkit.bench_load import build_request, parse_head
+from giftcard_devkit.bench_stats import (
     LoadRun,
     capacity_estimate,
     format_table,
