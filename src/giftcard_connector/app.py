@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 import aiohttp
+import orjson
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,10 +24,11 @@ from giftcard_connector.auth.jwt import JwksCache, JwtVerifier
 from giftcard_connector.auth.oauth2 import Introspector
 from giftcard_connector.commercetools.client import CommercetoolsClient, CommercetoolsConfig
 from giftcard_connector.context import caller_sent_correlation_id, correlation_id
+from giftcard_connector.edge import TOO_LARGE_MESSAGE, install_edge
 from giftcard_connector.errors import ApiError, GiftCardError, InvalidJsonInput
 from giftcard_connector.giftcards.routes import router as giftcards_router
 from giftcard_connector.giftcards.service import GiftCardService
-from giftcard_connector.http import FastJSONResponse
+from giftcard_connector.http import MAX_BODY_BYTES, FastJSONResponse
 from giftcard_connector.operations.payment_intents import PaymentIntentService
 from giftcard_connector.operations.routes import router as operations_router
 from giftcard_connector.operations.status import StatusService
@@ -122,6 +124,18 @@ class CorrelationIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
+ERROR_CODES = {400: "InvalidInput", 404: "ResourceNotFound", 405: "MethodNotAllowed", 413: "PayloadTooLarge"}
+
+
+def render_error(status: int, message: str) -> bytes:
+    """The contract's general error body, for the answers EdgeGuard makes itself."""
+    return orjson.dumps(ApiError(status, ERROR_CODES.get(status, "General"), message).body())
+
+
+def log_unhandled(error: Exception) -> None:
+    log.error("unhandled_error", error=type(error).__name__, exc_info=error)
+
+
 def enabler_dir() -> Path:
     return Path(str(resources.files("giftcard_connector") / "static" / "enabler"))
 
@@ -158,15 +172,16 @@ def create_app(settings: Settings, provider: GiftCardProvider | None = None) -> 
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> FastJSONResponse:
-        code = {404: "ResourceNotFound", 405: "MethodNotAllowed"}.get(error.status_code, "General")
-        message = {404: "No such route", 405: "Method not allowed"}.get(error.status_code, str(error.detail))
+        # 413: Starlette's streaming body limit (see edge.py) raises it while the body is read.
+        code = ERROR_CODES.get(error.status_code, "General")
+        message = {404: "No such route", 405: "Method not allowed", 413: TOO_LARGE_MESSAGE}.get(
+            error.status_code, str(error.detail)
+        )
         body = ApiError(error.status_code, code, message).body()
         return FastJSONResponse(body, status_code=error.status_code, headers=error.headers)
 
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, error: Exception) -> FastJSONResponse:
-        log.exception("unhandled_error", error=type(error).__name__)
-        return FastJSONResponse(ApiError(500, "General", "Internal error").body(), status_code=500)
+    # No handler for Exception here: Starlette would run it outside every middleware. The catch-all
+    # 500 is EdgeGuard's (edge.py), inside CORS and X-Correlation-ID.
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -176,6 +191,7 @@ def create_app(settings: Settings, provider: GiftCardProvider | None = None) -> 
     app.include_router(operations_router)
     app.mount("/enabler", StaticFiles(directory=enabler_dir(), check_dir=False), name="enabler")
 
+    install_edge(app, max_body_bytes=MAX_BODY_BYTES, render=render_error, log_error=log_unhandled)
     origins = settings.CORS_ALLOWED_ORIGINS
     app.add_middleware(
         CORSMiddleware,
