@@ -59,3 +59,19 @@ async def test_adapter_sees_expiry(ledger: LedgerClient, provider: LedgerProvide
     ledger.clock.advance(2 * 86400)
     assert (await provider.balance(code, None)).state is BalanceState.EXPIRED
     assert (await provider.redeem(code, None, Money(1, "EUR"), "k")).reason is BalanceState.EXPIRED
+
+
+async def test_status_reports_what_happened_to_each_key(ledger: LedgerClient, provider: LedgerProvider) -> None:
+    code = await ledger.issue(1000)
+    assert await provider.status("pay-9:tx-1") is None
+    redeemed = await provider.redeem(code, None, Money(300, "EUR"), "pay-9:tx-1")
+    status = await provider.status("pay-9:tx-1")
+    assert status is not None and status.succeeded
+    assert status.reference == redeemed.reference and status.amount == Money(300, "EUR")
+    refused = await provider.redeem(code, None, Money(5000, "EUR"), "pay-9:tx-2")
+    assert refused.status is OperationStatus.FAILURE
+    refused_status = await provider.status("pay-9:tx-2")
+    assert refused_status is not None and refused_status.status is OperationStatus.FAILURE
+    # The same key with another request: the ledger's 409 says nothing about this key's money.
+    reused = await provider.redeem(code, None, Money(1, "EUR"), "pay-9:tx-1")
+    assert reused.status is OperationStatus.PENDING

@@ -11,6 +11,10 @@ from giftcard_connector.providers import ledger_mapping as wire
 from giftcard_connector.providers.base import BalanceState, OperationStatus, ProviderUnavailable
 
 
+def eur(cent_amount: int) -> dict[str, Any]:
+    return {"centAmount": cent_amount, "currencyCode": "EUR"}
+
+
 def error(code: str, **details: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": f"{code} happened"}
     if details:
@@ -78,8 +82,6 @@ def test_balance_refusals_map_onto_contract_states(status: int, body: dict[str, 
         ),
         (422, error("refund_exceeds_redemption"), BalanceState.GENERIC_ERROR),
         (422, error("hold_expired"), BalanceState.GENERIC_ERROR),
-        (409, error("hold_not_active"), BalanceState.GENERIC_ERROR),
-        (409, error("idempotency_key_reused"), BalanceState.GENERIC_ERROR),
         (422, error("invalid_request", field="amount"), BalanceState.GENERIC_ERROR),
         (400, error("invalid_json"), BalanceState.GENERIC_ERROR),
     ],
@@ -89,6 +91,41 @@ def test_operation_refusals_are_failures_with_a_reason(status: int, body: dict[s
     assert result.status is OperationStatus.FAILURE
     assert result.reason is state
     assert result.message
+
+
+@pytest.mark.parametrize("code", ["hold_not_active", "hold_not_captured", "idempotency_key_reused"])
+def test_a_conflict_does_not_say_whether_money_moved_so_it_is_pending(code: str) -> None:
+    result = wire.operation_result(409, error(code))
+    assert result.status is OperationStatus.PENDING
+    assert result.reference is None
+
+
+def test_status_of_an_unknown_key_is_none() -> None:
+    assert wire.status_result(200, {"idempotencyKey": "k", "state": "unknown"}) is None
+
+
+def test_status_of_a_success_carries_reference_and_amount() -> None:
+    body = {"state": "succeeded", "statusCode": 201, "result": {"id": "red_1", "amount": eur(300)}}
+    result = wire.status_result(200, body)
+    assert result is not None and result.succeeded
+    assert result.reference == "red_1"
+    assert result.amount == Money(300, "EUR")
+
+
+@pytest.mark.parametrize("code", ["insufficient_funds", "hold_not_active", "idempotency_key_reused"])
+def test_status_of_a_stored_refusal_is_a_failure(code: str) -> None:
+    body = {"state": "refused", "statusCode": 409 if code != "insufficient_funds" else 422, "result": error(code)}
+    result = wire.status_result(200, body)
+    assert result is not None and result.status is OperationStatus.FAILURE
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(200, {"state": "weird"}), (200, {"state": "succeeded"}), (200, []), (404, error("not_found"))],
+)
+def test_status_answers_that_say_nothing_are_unusable(status: int, body: Any) -> None:
+    with pytest.raises(ProviderUnavailable):
+        wire.status_result(status, body)
 
 
 @pytest.mark.parametrize("status", [200, 201])

@@ -59,3 +59,17 @@ async def test_follow_ups_succeed_only_for_mock_references():
     assert (await provider.refund(redemption.reference, EUR, "k2")).status is OperationStatus.SUCCESS
     assert (await provider.void(redemption.reference, "k3")).status is OperationStatus.SUCCESS
     assert (await provider.refund("someone-elses", EUR, "k4")).status is OperationStatus.FAILURE
+
+
+async def test_a_repeated_key_answers_what_the_first_call_did_and_status_reports_it():
+    provider = MockProvider()
+    assert await provider.status("pay-1:tx-1") is None
+    first = await provider.redeem("Valid-5000-EUR", None, EUR, "pay-1:tx-1")
+    again = await provider.redeem("Valid-5000-EUR", None, EUR, "pay-1:tx-1")
+    assert again == first
+    status = await provider.status("pay-1:tx-1")
+    assert status is not None and status.reference == first.reference and status.amount == EUR
+    refused = await provider.redeem("Expired", None, EUR, "pay-2:tx-1")
+    assert await provider.status("pay-2:tx-1") == refused
+    refund = await provider.refund(str(first.reference), EUR, "pay-1:tx-2")
+    assert await provider.refund(str(first.reference), EUR, "pay-1:tx-2") == refund

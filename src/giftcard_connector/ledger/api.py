@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, FastAPI, Header, Path, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -22,6 +22,7 @@ from giftcard_connector.ledger.apikeys import Role, find_key
 from giftcard_connector.ledger.errors import LedgerError, Reply
 from giftcard_connector.ledger.idempotency import MAX_KEY_LENGTH, IdempotencyRequest, fingerprint
 from giftcard_connector.ledger.models import CardStatus
+from giftcard_connector.ledger.operations import operation_status
 from giftcard_connector.ledger.service import LedgerService
 
 log = logging.getLogger("giftcard_connector.ledger.api")
@@ -188,6 +189,15 @@ def create_app(service: LedgerService, *, lifespan: Any = None) -> FastAPI:
     ) -> Response:
         idem = idempotency(request, caller, key, body)
         return respond(await service.refund(redemption_id, body.amount.money(), idem))
+
+    @v1.get("/operations")
+    async def operation(
+        caller: Processor, idempotency_key: Annotated[str, Query(alias="idempotencyKey", min_length=1)]
+    ) -> Response:
+        """What became of this caller's change sent with this Idempotency-Key (for reconciliation)."""
+        if len(idempotency_key) > MAX_KEY_LENGTH:
+            raise LedgerError(400, "invalid_idempotency_key", f"idempotencyKey is longer than {MAX_KEY_LENGTH}")
+        return respond(await operation_status(service.database, caller.key_id, idempotency_key))
 
     # -- admin ----------------------------------------------------------------------------------
 

@@ -4,8 +4,10 @@ Results are typed so that they map cleanly onto the contract:
 - balance checks onto the six BalanceType states;
 - money movements onto approved (SUCCESS), rejected (FAILURE) or received (PENDING).
 Adapters never raise for a business refusal: they return a FAILURE result with the
-BalanceState that explains it. They raise ProviderUnavailable only when the provider could
-not be reached or answered something unusable (timeouts, 5xx, garbage).
+BalanceState that explains it. FAILURE means "definitely refused, nothing moved". An answer that
+does not say what happened (a 409 about the key or the object's state) is PENDING. They raise
+ProviderUnavailable only when the provider could not be reached or answered something unusable
+(timeouts, 5xx, garbage): the caller treats that as an unknown outcome too, never as a refusal.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class BalanceState(StrEnum):
 class OperationStatus(StrEnum):
     SUCCESS = "Success"  # money moved (or hold placed / released)
     FAILURE = "Failure"  # provider refused; nothing moved
-    PENDING = "Pending"  # provider accepted and will confirm later
+    PENDING = "Pending"  # not known (yet) whether money moved: settle later with status(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,8 @@ class OperationResult:
     # Why a FAILURE happened, in the contract's vocabulary (Expired, ZeroBalance, ...).
     reason: BalanceState | None = None
     message: str | None = None
+    # What moved, when the provider says (status answers carry it).
+    amount: Money | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -98,6 +102,13 @@ class GiftCardProvider(abc.ABC):
     @abc.abstractmethod
     async def refund(self, reference: str, amount: Money, idempotency_key: str) -> OperationResult:
         """Credit back (part of) what the redemption `reference` debited."""
+
+    async def status(self, idempotency_key: str) -> OperationResult | None:
+        """What became of the money-moving call sent with this idempotency key: SUCCESS (with the
+        reference and amount), FAILURE (refused: nothing moved), or None when the provider never
+        received a call with this key. Raises ProviderUnavailable when it cannot tell now.
+        Unknown outcomes are settled only from this answer, never by guessing (contract section 9)."""
+        raise ProviderUnavailable(f"{self.name} cannot report what happened to an operation")
 
     @abc.abstractmethod
     async def health(self) -> HealthResult: ...

@@ -120,6 +120,10 @@ class LedgerProvider(GiftCardProvider):
         answer = await self._call("POST", path, {"amount": amount.to_json()}, idempotency_key)
         return wire.operation_result(*answer)
 
+    async def status(self, idempotency_key: str) -> OperationResult | None:
+        path = f"/v1/operations?idempotencyKey={quote(idempotency_key, safe='')}"
+        return wire.status_result(*await self._call("GET", path))
+
     async def health(self) -> HealthResult:
         try:
             status, body = await self._call("GET", "/v1/health")

@@ -2,8 +2,10 @@
 
 No I/O here, so every answer the ledger can give is unit-tested without a network.
 Rules: 2xx is success; a 4xx carrying a ledger error body is a business refusal (FAILURE with the
-contract state that explains it); 401/403 (bad API key), 408, 429, 5xx and anything unparseable
-mean the provider is unusable (ProviderUnavailable).
+contract state that explains it), except 409: the ledger answers 409 when the key was already used
+for another request or the hold is no longer in the state the call needs, which does not say whether
+money moved under this key, so it is PENDING (settled later by status). 401/403 (bad API key), 408,
+429, 5xx and anything unparseable mean the provider is unusable (ProviderUnavailable).
 """
 
 from __future__ import annotations
@@ -90,10 +92,41 @@ def balance_result(status: int, body: Any) -> BalanceResult:
 
 def operation_result(status: int, body: Any) -> OperationResult:
     check_usable(status)
+    if status == 409:
+        code, _, _ = _error(body)
+        return OperationResult(OperationStatus.PENDING, message=f"ledger conflict: {code}")
+    return _settled_result(status, body)
+
+
+def _settled_result(status: int, body: Any) -> OperationResult:
     if status >= 400:
         code, message, details = _error(body)
         return OperationResult(OperationStatus.FAILURE, reason=reason_for(code, details), message=message)
     reference = body.get("id") if isinstance(body, dict) else None
     if not isinstance(reference, str) or not reference:
         raise ProviderUnavailable("ledger answer has no reference")
-    return OperationResult(OperationStatus.SUCCESS, reference=reference)
+    return OperationResult(OperationStatus.SUCCESS, reference=reference, amount=_optional_money(body.get("amount")))
+
+
+def _optional_money(value: Any) -> Money | None:
+    """The amount a success names, when it names one (a void answers the hold, with its amount)."""
+    try:
+        return money_from_wire(value)
+    except ProviderUnavailable:
+        return None
+
+
+def status_result(status: int, body: Any) -> OperationResult | None:
+    """GET /v1/operations: `unknown` -> None (the ledger never committed a change with that key);
+    otherwise the stored answer, read like a live one. A stored 409 is a refusal here: under this
+    key nothing moved, and a repeat with the key gets the same stored answer."""
+    check_usable(status)
+    if status != 200 or not isinstance(body, dict):
+        raise ProviderUnavailable(f"ledger operation status answered HTTP {status}")
+    state = body.get("state")
+    if state == "unknown":
+        return None
+    stored_status = body.get("statusCode")
+    if state not in ("succeeded", "refused") or type(stored_status) is not int:
+        raise ProviderUnavailable("ledger operation status is malformed")
+    return _settled_result(stored_status, body.get("result"))
