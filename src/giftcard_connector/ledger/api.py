@@ -13,12 +13,14 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from giftcard_connector.edge import TOO_LARGE_MESSAGE, install_edge
 from giftcard_connector.ledger import schemas
 from giftcard_connector.ledger.apikeys import Role, find_key
+from giftcard_connector.ledger.dberrors import Cause, classify
 from giftcard_connector.ledger.errors import LedgerError, Reply
 from giftcard_connector.ledger.idempotency import MAX_KEY_LENGTH, IdempotencyRequest, fingerprint
 from giftcard_connector.ledger.models import CardStatus
@@ -35,6 +37,20 @@ class JSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+ERROR_CODES = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+# The largest request (an issue or an adjustment with a note) is well under 1 KB.
+MAX_BODY_BYTES = 64 * 1024
+
+
+def render_error(status: int, message: str) -> bytes:
+    code = ERROR_CODES.get(status, "internal_error")
+    return orjson.dumps(LedgerError(status, code, message.lower()).reply().body)
+
+
+def log_unhandled(error: Exception) -> None:
+    log.error("unexpected ledger error", exc_info=error)
 
 
 def error_response(status: int, code: str, message: str, **details: Any) -> JSONResponse:
@@ -97,8 +113,12 @@ class JSONBodies:
 
 
 def create_app(service: LedgerService, *, lifespan: Any = None) -> FastAPI:
-    app = FastAPI(title="Gift card ledger", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # No docs and no /openapi.json: the API is for the Processor and the ledger's own tools.
+    app = FastAPI(
+        title="Gift card ledger", version="1", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.add_middleware(JSONBodies)
+    install_edge(app, max_body_bytes=MAX_BODY_BYTES, render=render_error, log_error=log_unhandled)
     keys = KeyCache(service)
     _install_error_handlers(app)
 
@@ -267,13 +287,22 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return error_response(error.status_code, code, str(error.detail))
+        code = ERROR_CODES.get(error.status_code, "http_error")
+        message = TOO_LARGE_MESSAGE if error.status_code == 413 else str(error.detail)
+        return error_response(error.status_code, code, message)
 
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, error: Exception) -> Response:
-        if isinstance(error, OperationalError | InterfaceError | DBAPIError | OSError):
+    # Not a handler for Exception: Starlette would run it outside the middlewares. The remaining 500s
+    # are EdgeGuard's (giftcard_connector.edge).
+    async def database_error(_: Request, error: Exception) -> Response:
+        cause = classify(error)
+        if cause is Cause.OUTAGE:
             log.error("ledger database unavailable: %s", type(error).__name__)
             return error_response(503, "unavailable", "the ledger database is unavailable")
-        log.exception("unexpected ledger error")
+        if cause is Cause.INPUT:
+            log.info("ledger refused a value the database cannot store: %s", type(error).__name__)
+            return error_response(400, "invalid_request", "the request contains a value the ledger cannot store")
+        log.error("unexpected ledger error", exc_info=error)
         return error_response(500, "internal_error", "internal error")
+
+    for kind in (DBAPIError, OSError, UnicodeError, OverflowError):
+        app.add_exception_handler(kind, database_error)
