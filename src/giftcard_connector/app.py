@@ -34,6 +34,7 @@ from giftcard_connector.operations.routes import router as operations_router
 from giftcard_connector.operations.status import StatusService
 from giftcard_connector.providers.base import GiftCardProvider
 from giftcard_connector.providers.factory import build_provider
+from giftcard_connector.ratelimit.limiter import GuardError, RateLimiter, build_rate_limiter
 from giftcard_connector.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -52,6 +53,7 @@ class Services:
     giftcards: GiftCardService
     payment_intents: PaymentIntentService
     status: StatusService
+    rate_limiter: RateLimiter | None = None
 
     async def aclose(self) -> None:
         await self.provider.aclose()
@@ -96,6 +98,7 @@ def build_services(settings: Settings, provider: GiftCardProvider | None = None)
         giftcards=GiftCardService(commercetools, provider, settings.GIFTCARD_CAPTURE_MODE),
         payment_intents=PaymentIntentService(commercetools, provider),
         status=StatusService(commercetools, provider, settings.HEALTH_CHECK_TIMEOUT),
+        rate_limiter=build_rate_limiter(settings),
     )
 
 
@@ -164,6 +167,10 @@ def create_app(settings: Settings, provider: GiftCardProvider | None = None) -> 
     @app.exception_handler(GiftCardError)
     async def giftcard_error(_: Request, error: GiftCardError) -> FastJSONResponse:
         return FastJSONResponse(error.body(), status_code=error.status_code)
+
+    @app.exception_handler(GuardError)
+    async def guard_error(_: Request, error: GuardError) -> FastJSONResponse:
+        return FastJSONResponse(error.body(), status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, __: RequestValidationError) -> FastJSONResponse:

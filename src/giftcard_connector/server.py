@@ -45,5 +45,8 @@ def serve() -> int:
         log_level=settings.LOG_LEVEL.lower(),
         access_log=False,
         server_header=False,
+        # The app decides whose X-Forwarded-For to believe (TRUSTED_PROXIES); uvicorn's own default would
+        # rewrite the client address from any request sent via 127.0.0.1.
+        proxy_headers=False,
     )
     return 0
