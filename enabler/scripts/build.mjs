@@ -3,10 +3,10 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { bundle, OUT_DIR } from './bundle.mjs';
+import { bundle, bundleTypes, OUT_DIR } from './bundle.mjs';
 
 const check = process.argv.includes('--check');
-const files = await bundle();
+const files = { ...(await bundle()), ...bundleTypes() };
 let stale = 0;
 for (const [name, text] of Object.entries(files)) {
   const path = join(OUT_DIR, name);

@@ -10,11 +10,35 @@ export const BALANCE_STATES: readonly BalanceState[] = [
 ];
 
 const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * Waits before the Enabler's own retries of one redemption (same Idempotency-Key): a lost answer or a
+ * 502/503/504 leaves the outcome unknown, and only a repeat under the same key can settle it safely.
+ */
+export const REDEEM_RETRY_DELAYS_MS: readonly number[] = [500, 1500];
+
+/** A random key naming one `submit()` (contract section 9); `crypto.randomUUID` where available. */
+export function newIdempotencyKey(): string {
+  const c = (globalThis as { crypto?: Crypto }).crypto;
+  if (c && typeof c.randomUUID === 'function') return c.randomUUID();
+  const bytes = new Uint8Array(16);
+  if (c && typeof c.getRandomValues === 'function') c.getRandomValues(bytes);
+  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Answers after which a repeat of the same redemption may still be needed (the money may have moved). */
+function isUnknownOutcome(status: number): boolean {
+  return status === 500 || status === 502 || status === 503 || status === 504;
+}
 
 /** The Processor could not be reached, or answered something outside the contract. */
 export class ProcessorError extends Error {
   readonly status?: number;
   readonly body?: unknown;
+  /** True when a redemption may have happened (lost answer, 502/503/504): submit again to settle it. */
+  unknownOutcome = false;
 
   constructor(message: string, options: { status?: number; body?: unknown; cause?: unknown } = {}) {
     super(message);
@@ -84,12 +108,19 @@ export class ProcessorClient {
     private readonly processorUrl: string,
     private readonly sessionId: string,
     private readonly fetchImpl: typeof fetch = (...args) => globalThis.fetch(...args),
+    private readonly retryDelaysMs: readonly number[] = REDEEM_RETRY_DELAYS_MS,
   ) {}
 
-  private async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<RawResponse> {
+  private async request(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<RawResponse> {
     const headers: Record<string, string> = {
       Accept: 'application/json',
       'X-Session-Id': this.sessionId,
+      ...extraHeaders,
     };
     const init: RequestInit = { method, headers, credentials: 'omit' };
     if (body !== undefined) {
@@ -120,7 +151,10 @@ export class ProcessorClient {
     return { status: response.status, json };
   }
 
-  /** `GET /enabler/config`; a 404 (a Processor without this route) means "no PIN field". */
+  /**
+   * `GET /enabler/config` with the session header (the Processor may require a valid session there);
+   * a 404 (a Processor without this route) means "no PIN field". Only the PIN fields are read.
+   */
   async config(): Promise<EnablerConfig> {
     const { status, json } = await this.request('GET', '/enabler/config');
     if (status === 404) return { pinRequired: false };
@@ -154,27 +188,57 @@ export class ProcessorClient {
     });
   }
 
-  /** `POST /redeem`. */
-  async redeem(code: string, pin: string | undefined, redeemAmount: Amount): Promise<RedeemOutcome> {
+  /**
+   * `POST /redeem` under one `Idempotency-Key`. A lost answer or a 502/503/504 is repeated with the same
+   * key (the Processor answers the first redemption's outcome instead of charging again); after the last
+   * retry the ProcessorError carries `unknownOutcome: true`.
+   */
+  async redeem(
+    code: string,
+    pin: string | undefined,
+    redeemAmount: Amount,
+    idempotencyKey: string = newIdempotencyKey(),
+  ): Promise<RedeemOutcome> {
     const body: Record<string, unknown> = { code, redeemAmount };
     if (pin !== undefined && pin !== '') body.pin = pin;
-    const { status, json } = await this.request('POST', '/redeem', body);
-    if (status === 200 && isRecord(json) && (json.result === 'Success' || json.result === 'Failure')) {
-      const outcome: RedeemOutcome = { kind: 'result', isSuccess: json.result === 'Success' };
-      if (typeof json.paymentReference === 'string') outcome.paymentReference = json.paymentReference;
-      if (typeof json.redemptionId === 'string') outcome.redemptionId = json.redemptionId;
-      return outcome;
-    }
-    if (isCardErrorStatus(status) && isRecord(json)) {
-      const parsed = parseBalanceBody(json);
-      if (parsed && parsed.status.state !== 'Valid') return { kind: 'cardError', balance: parsed };
-      if (status === 400) {
-        return { kind: 'rejected', status, body: json };
+    const headers = { 'Idempotency-Key': idempotencyKey };
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt >= this.retryDelaysMs.length;
+      let answer: RawResponse;
+      try {
+        answer = await this.request('POST', '/redeem', body, headers);
+      } catch (error) {
+        if (last) {
+          if (error instanceof ProcessorError) error.unknownOutcome = true;
+          throw error;
+        }
+        await sleep(this.retryDelaysMs[attempt] ?? 0);
+        continue;
       }
+      if (isUnknownOutcome(answer.status) && !last) {
+        await sleep(this.retryDelaysMs[attempt] ?? 0);
+        continue;
+      }
+      return parseRedeemAnswer(answer);
     }
-    throw new ProcessorError(`Unexpected answer from POST /redeem (HTTP ${status})`, {
-      status,
-      body: json,
-    });
   }
+}
+
+function parseRedeemAnswer({ status, json }: RawResponse): RedeemOutcome {
+  if (status === 200 && isRecord(json) && (json.result === 'Success' || json.result === 'Failure')) {
+    const outcome: RedeemOutcome = { kind: 'result', isSuccess: json.result === 'Success' };
+    if (typeof json.paymentReference === 'string') outcome.paymentReference = json.paymentReference;
+    if (typeof json.redemptionId === 'string') outcome.redemptionId = json.redemptionId;
+    return outcome;
+  }
+  if (isCardErrorStatus(status) && isRecord(json)) {
+    const parsed = parseBalanceBody(json);
+    if (parsed && parsed.status.state !== 'Valid') return { kind: 'cardError', balance: parsed };
+    if (status === 400) {
+      return { kind: 'rejected', status, body: json };
+    }
+  }
+  const error = new ProcessorError(`Unexpected answer from POST /redeem (HTTP ${status})`, { status, body: json });
+  if (isUnknownOutcome(status)) error.unknownOutcome = true;
+  throw error;
 }

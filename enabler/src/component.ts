@@ -1,7 +1,9 @@
-import { ProcessorClient } from './api';
+import { newIdempotencyKey, ProcessorClient, ProcessorError } from './api';
 import { format, type MessageKey, type Messages } from './i18n';
+import { formatAmount } from './money';
 import { injectStyles, PREFIX, ROOT_CLASS } from './styles';
 import type {
+  Amount,
   BalanceType,
   EnablerConfig,
   EnablerOptions,
@@ -18,7 +20,11 @@ type Field = {
   wrapper: HTMLElement;
   input: HTMLInputElement;
   error: HTMLElement;
+  /** The PIN's show/hide button. */
+  toggle?: HTMLButtonElement;
 };
+
+type Busy = 'checking' | 'applying';
 
 export type ComponentContext = {
   client: ProcessorClient;
@@ -28,6 +34,9 @@ export type ComponentContext = {
   config: EnablerConfig;
   enablerOptions: EnablerOptions;
 };
+
+/** A redemption whose outcome is unknown: submitting the same card and amount again reuses its key. */
+type Unsettled = { request: string; amount: Amount; key: string };
 
 let instanceCount = 0;
 
@@ -66,9 +75,16 @@ export class GiftCardForm implements GiftCardComponent {
   private root?: HTMLElement;
   private code?: Field;
   private pin?: Field;
+  /** Visible progress and success line (spinner while busy). */
+  private feedback?: HTMLElement;
+  /** The one live region: every error and success is announced here, once. */
+  private live?: HTMLElement;
   private cachedBalance?: { key: string; result: BalanceType };
   private pendingBalance?: { key: string; promise: Promise<BalanceType> };
+  private unsettled?: Unsettled;
   private submitting = false;
+  private busy?: Busy;
+  private focusAfterBusy?: HTMLElement;
   private readonly reported = new WeakSet<object>();
 
   constructor(
@@ -113,6 +129,18 @@ export class GiftCardForm implements GiftCardComponent {
       }
       root.appendChild(this.pin.wrapper);
     }
+    const feedback = doc.createElement('div');
+    feedback.className = `${PREFIX}-feedback`;
+    feedback.setAttribute('data-testid', 'giftcard-feedback');
+    feedback.setAttribute('aria-hidden', 'true'); // the live region says it; no double reading
+    const live = doc.createElement('div');
+    live.className = `${PREFIX}-live`;
+    live.setAttribute('role', 'status');
+    live.setAttribute('aria-atomic', 'true');
+    live.setAttribute('data-testid', 'giftcard-live');
+    root.append(feedback, live);
+    this.feedback = feedback;
+    this.live = live;
     this.root = root;
     container.appendChild(root);
     void safeCall(this.options.onGiftCardReady);
@@ -128,7 +156,8 @@ export class GiftCardForm implements GiftCardComponent {
   async submit(opts: { amount?: SubmitAmount } = {}): Promise<void> {
     if (this.submitting) return;
     this.submitting = true;
-    this.setBusy(true);
+    this.setBusy('applying');
+    let succeeded = false;
     try {
       await safeCall(this.options.onGiftCardSubmit);
       const requested = opts?.amount;
@@ -141,63 +170,92 @@ export class GiftCardForm implements GiftCardComponent {
           requested.centAmount <= 0 ||
           (currencyCode !== undefined && typeof currencyCode !== 'string')
         ) {
-          this.reportError(new Error('Gift card enabler: submit() needs a positive integer amount.centAmount'));
+          this.reportMistake('submit() needs amount.centAmount as a positive integer (minor units)');
           return;
         }
         wanted = { centAmount: requested.centAmount, currencyCode };
       }
       const { code, pin, key } = this.values();
-      let balance: BalanceType;
-      if (this.cachedBalance && this.cachedBalance.key === key) {
-        balance = this.cachedBalance.result;
-      } else {
-        try {
-          balance = await this.checkBalance();
-        } catch (error) {
-          this.reportError(error);
+      const request = JSON.stringify([key, wanted ?? null]);
+      // The same card and amount after an unknown outcome: the same redemption, sent again as it was.
+      const repeat = this.unsettled?.request === request ? this.unsettled : undefined;
+      let amount: Amount;
+      let available: Amount | undefined;
+      if (repeat) {
+        if (this.validate(code, pin)) {
+          this.complete({ isSuccess: false });
           return;
         }
+        amount = repeat.amount;
+      } else {
+        let balance: BalanceType;
+        if (this.cachedBalance && this.cachedBalance.key === key) {
+          balance = this.cachedBalance.result;
+        } else {
+          try {
+            balance = await this.checkBalance();
+          } catch (error) {
+            this.reportError(error);
+            return;
+          }
+        }
+        if (balance.status.state !== 'Valid' || !balance.amount) {
+          this.complete({ isSuccess: false });
+          return;
+        }
+        available = balance.amount;
+        if (wanted?.currencyCode !== undefined && wanted.currencyCode !== available.currencyCode) {
+          // The card matches the cart (the Processor checked): the shop passed a wrong currency.
+          this.reportMistake(
+            `submit() amount is in ${wanted.currencyCode}, but the card and cart are in ${available.currencyCode}`,
+          );
+          return;
+        }
+        const centAmount = wanted ? Math.min(wanted.centAmount, available.centAmount) : available.centAmount;
+        amount = { centAmount, currencyCode: available.currencyCode };
       }
-      if (balance.status.state !== 'Valid' || !balance.amount) {
-        this.complete({ isSuccess: false });
-        return;
-      }
-      const available = balance.amount;
-      if (wanted?.currencyCode !== undefined && wanted.currencyCode !== available.currencyCode) {
-        this.showError('code', this.context.messages.CurrencyNotMatch, true);
-        this.complete({ isSuccess: false });
-        return;
-      }
-      const centAmount = wanted ? Math.min(wanted.centAmount, available.centAmount) : available.centAmount;
+      const idempotencyKey = repeat?.key ?? newIdempotencyKey();
       let outcome;
       try {
-        outcome = await this.context.client.redeem(code, pin, {
-          centAmount,
-          currencyCode: available.currencyCode,
-        });
+        outcome = await this.context.client.redeem(code, pin, amount, idempotencyKey);
       } catch (error) {
-        this.showError('code', this.context.messages.unreachable, false);
+        const unknown = error instanceof ProcessorError && error.unknownOutcome;
+        this.unsettled = unknown ? { request, amount, key: idempotencyKey } : undefined;
+        this.showError('code', unknown ? this.context.messages.unconfirmed : this.context.messages.unreachable, false);
         this.reportError(error);
         return;
       } finally {
         this.cachedBalance = undefined;
       }
+      this.unsettled = undefined;
       if (outcome.kind === 'result') {
-        if (outcome.isSuccess) this.clearErrors();
-        else this.showError('code', this.context.messages.redemptionFailed, false);
         const result: PaymentResult = { isSuccess: outcome.isSuccess };
         if (outcome.paymentReference) result.paymentReference = outcome.paymentReference;
+        if (outcome.isSuccess) {
+          result.amount = amount;
+          if (available) {
+            result.remainingBalance = {
+              centAmount: available.centAmount - amount.centAmount,
+              currencyCode: amount.currencyCode,
+            };
+          }
+          this.applied(result);
+          succeeded = true;
+        } else {
+          this.showError('code', this.context.messages.redemptionFailed, false);
+        }
         this.complete(result);
       } else if (outcome.kind === 'cardError') {
-        this.showBalanceError(outcome.balance);
+        this.showBalanceError(outcome.balance, pin);
         this.complete({ isSuccess: false });
       } else {
-        this.showError('code', this.context.messages.redemptionFailed, true);
-        this.complete({ isSuccess: false });
+        // A 400 that is not about the card (e.g. more than the cart owes): the shop's request was wrong.
+        this.showError('code', this.context.messages.redemptionFailed, false);
+        this.reportMistake(`POST /redeem was refused (HTTP ${outcome.status})`, outcome.body);
       }
     } finally {
       this.submitting = false;
-      this.setBusy(false);
+      this.setBusy(undefined, succeeded ? this.code?.input : undefined);
     }
   }
 
@@ -238,38 +296,68 @@ export class GiftCardForm implements GiftCardComponent {
     input.className = `${PREFIX}-input`;
     input.id = inputId;
     input.name = `giftcard-${kind}`;
-    input.type = 'text';
+    input.type = kind === 'pin' ? 'password' : 'text';
     input.autocomplete = 'off';
     input.spellcheck = false;
     input.placeholder = placeholder;
     input.setAttribute('autocapitalize', 'off');
+    if (kind === 'pin') input.setAttribute('inputmode', 'numeric');
     input.setAttribute('data-testid', `giftcard-${kind}`);
     input.setAttribute('aria-describedby', errorId);
     if (required) input.setAttribute('aria-required', 'true');
 
+    // Plain text linked by aria-describedby; announcing is the live region's job (one pattern).
     const error = doc.createElement('div');
     error.className = `${PREFIX}-error`;
     error.id = errorId;
-    error.setAttribute('role', 'alert');
-    error.setAttribute('aria-live', 'polite');
     error.setAttribute('data-testid', `giftcard-${kind}-error`);
 
     input.addEventListener('input', () => this.onInput());
     input.addEventListener('keydown', (event) => this.onKeyDown(event));
 
-    wrapper.append(label, input, error);
-    return { wrapper, input, error };
+    const control = doc.createElement('div');
+    control.className = `${PREFIX}-control`;
+    control.appendChild(input);
+    let toggle: HTMLButtonElement | undefined;
+    if (kind === 'pin') {
+      toggle = this.createPinToggle(doc, input);
+      control.appendChild(toggle);
+    }
+    wrapper.append(label, control, error);
+    return toggle ? { wrapper, input, error, toggle } : { wrapper, input, error };
+  }
+
+  private createPinToggle(doc: Document, input: HTMLInputElement): HTMLButtonElement {
+    const { messages } = this.context;
+    const toggle = doc.createElement('button');
+    toggle.type = 'button';
+    toggle.className = `${PREFIX}-toggle`;
+    toggle.textContent = messages.showPin;
+    toggle.setAttribute('aria-controls', input.id);
+    toggle.setAttribute('aria-pressed', 'false');
+    toggle.setAttribute('data-testid', 'giftcard-pin-toggle');
+    toggle.addEventListener('click', () => {
+      const show = input.type === 'password';
+      input.type = show ? 'text' : 'password';
+      toggle.setAttribute('aria-pressed', String(show));
+      toggle.textContent = show ? messages.hidePin : messages.showPin;
+    });
+    return toggle;
   }
 
   private onInput(): void {
     this.clearErrors();
+    this.setFeedback('');
     this.cachedBalance = undefined;
     const { code, pin } = this.values();
-    const hasValue = code !== '';
+    this.notifyChange(code !== '', (pin ?? '') !== '');
+  }
+
+  private notifyChange(hasCode: boolean, hasPin: boolean): void {
     if (typeof this.options.onChange === 'function') {
-      void safeCall(this.options.onChange, hasValue || (pin ?? '') !== '');
+      void safeCall(this.options.onChange, hasCode || hasPin);
     }
-    void safeCall(this.options.onValueChange, hasValue);
+    void safeCall(this.options.onValueChange, hasCode);
   }
 
   private onKeyDown(event: KeyboardEvent): void {
@@ -307,6 +395,7 @@ export class GiftCardForm implements GiftCardComponent {
   private checkBalance(): Promise<BalanceType> {
     const { code, pin, key } = this.values();
     this.clearErrors();
+    if (!this.busy) this.setFeedback('');
     const invalid = this.validate(code, pin);
     if (invalid) return Promise.resolve(invalid);
     if (this.pendingBalance && this.pendingBalance.key === key) return this.pendingBalance.promise;
@@ -323,7 +412,7 @@ export class GiftCardForm implements GiftCardComponent {
     pin: string | undefined,
   ): Promise<BalanceType> {
     const { key } = entry;
-    this.setBusy(true);
+    if (!this.submitting) this.setBusy('checking');
     try {
       let result: BalanceType;
       try {
@@ -337,18 +426,24 @@ export class GiftCardForm implements GiftCardComponent {
           this.clearErrors();
           this.cachedBalance = { key, result };
         } else {
-          this.showBalanceError(result);
+          this.showBalanceError(result, pin);
         }
       }
       return result;
     } finally {
       if (this.pendingBalance === entry) this.pendingBalance = undefined;
-      if (!this.submitting) this.setBusy(false);
+      if (!this.submitting) this.setBusy(undefined);
     }
   }
 
-  private showBalanceError(result: BalanceType): void {
+  private showBalanceError(result: BalanceType, pin: string | undefined): void {
     const state = result.status.state;
+    // An optional PIN left empty may be why the card is not found; a typed PIN gets the plain
+    // NotFound text, so a wrong PIN says no more than an unknown card.
+    if (state === 'NotFound' && this.pin && (pin ?? '') === '') {
+      this.showError('code', this.context.messages.notFoundPinHint, true);
+      return;
+    }
     const key: MessageKey = state === 'Valid' ? 'GenericError' : state;
     this.showError('code', this.context.messages[key], true);
   }
@@ -360,6 +455,7 @@ export class GiftCardForm implements GiftCardComponent {
     if (invalid) field.input.setAttribute('aria-invalid', 'true');
     else field.input.removeAttribute('aria-invalid');
     this.root?.classList.add(`${PREFIX}-has-error`);
+    this.announce(message);
   }
 
   private clearErrors(): void {
@@ -371,17 +467,86 @@ export class GiftCardForm implements GiftCardComponent {
     this.root?.classList.remove(`${PREFIX}-has-error`);
   }
 
-  private setBusy(busy: boolean): void {
-    if (!this.root) return;
-    if (busy) this.root.setAttribute('aria-busy', 'true');
-    else this.root.removeAttribute('aria-busy');
+  /** After a successful redemption: empty fields, the amount and what is left shown and announced. */
+  private applied(result: PaymentResult): void {
+    for (const field of [this.code, this.pin]) if (field) field.input.value = '';
+    this.clearErrors();
+    this.notifyChange(false, false);
+    const { messages, locale } = this.context;
+    if (result.amount) {
+      const text = format(messages.applied, {
+        amount: formatAmount(result.amount, locale),
+        remaining: result.remainingBalance ? formatAmount(result.remainingBalance, locale) : '–',
+      });
+      this.setFeedback(text, 'success');
+      this.announce(text);
+    }
+  }
+
+  private announce(text: string): void {
+    if (!this.live) return;
+    // The same words twice in a row are announced again only if the region's text changes.
+    this.live.textContent = this.live.textContent === text ? `${text}\u00a0` : text;
+  }
+
+  private setFeedback(text: string, kind?: 'busy' | 'success'): void {
+    const feedback = this.feedback;
+    if (!feedback) return;
+    feedback.className = kind ? `${PREFIX}-feedback ${PREFIX}-feedback--${kind}` : `${PREFIX}-feedback`;
+    feedback.replaceChildren();
+    if (kind === 'busy') {
+      const spinner = feedback.ownerDocument.createElement('span');
+      spinner.className = `${PREFIX}-spinner`;
+      feedback.appendChild(spinner);
+    }
+    if (text) feedback.append(text);
+  }
+
+  /**
+   * Busy: spinner, fields and PIN toggle disabled, `aria-busy`. Disabling the focused field drops the
+   * focus to <body>; when the work ends the focus goes back there (or to `focusTarget`).
+   */
+  private setBusy(busy: Busy | undefined, focusTarget?: HTMLElement): void {
+    const root = this.root;
+    if (!root) return;
+    const doc = root.ownerDocument;
+    if (busy) {
+      const active = doc.activeElement;
+      if (!this.busy && active && root.contains(active)) this.focusAfterBusy = active as HTMLElement;
+      this.busy = busy;
+      root.setAttribute('aria-busy', 'true');
+      root.classList.add(`${PREFIX}-busy`);
+      this.setFeedback(busy === 'checking' ? this.context.messages.checking : this.context.messages.applying, 'busy');
+    } else {
+      this.busy = undefined;
+      root.removeAttribute('aria-busy');
+      root.classList.remove(`${PREFIX}-busy`);
+      if (this.feedback?.classList.contains(`${PREFIX}-feedback--busy`)) this.setFeedback('');
+    }
     for (const field of [this.code, this.pin]) {
-      if (field) field.input.readOnly = busy && this.submitting;
+      if (!field) continue;
+      field.input.disabled = busy !== undefined;
+      if (field.toggle) field.toggle.disabled = busy !== undefined;
+    }
+    if (!busy) {
+      const target = focusTarget ?? this.focusAfterBusy;
+      this.focusAfterBusy = undefined;
+      const active = doc.activeElement;
+      const lost = !active || active === doc.body || root.contains(active);
+      if (target && lost) target.focus();
     }
   }
 
   private complete(result: PaymentResult): void {
     void safeCall(this.context.enablerOptions.onComplete, result);
+  }
+
+  /** The shop's mistake, not the card's: to the developer (console and onError), never to the shopper. */
+  private reportMistake(message: string, detail?: unknown): void {
+    const error = new Error(`Gift card enabler: ${message}`);
+    if (detail !== undefined) (error as { cause?: unknown }).cause = detail;
+    if (typeof console !== 'undefined') console.error(error.message, detail ?? '');
+    this.reportError(error);
   }
 
   private reportError(error: unknown): void {

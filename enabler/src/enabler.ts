@@ -23,6 +23,12 @@ export class Enabler implements GiftCardEnabler {
   }
 
   async createGiftCardBuilder(): Promise<GiftCardBuilder> {
+    for (const name of ['onComplete', 'onError'] as const) {
+      const value = this.options[name];
+      if (value !== undefined && typeof value !== 'function') {
+        throw new Error(`Gift card enabler: option "${name}" must be a function`);
+      }
+    }
     const processorUrl = requireText(this.options.processorUrl, 'processorUrl');
     const sessionId = requireText(this.options.sessionId, 'sessionId');
     try {

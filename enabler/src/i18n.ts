@@ -11,6 +11,13 @@ export type MessageKey =
   | 'pinLength'
   | 'unreachable'
   | 'redemptionFailed'
+  | 'unconfirmed'
+  | 'notFoundPinHint'
+  | 'showPin'
+  | 'hidePin'
+  | 'checking'
+  | 'applying'
+  | 'applied'
   | Exclude<BalanceState, 'Valid'>;
 
 export type Messages = Record<MessageKey, string>;
@@ -33,6 +40,13 @@ const en: Messages = {
   unreachable: 'The gift card service cannot be reached. Please try again later.',
   redemptionFailed:
     'The gift card could not be redeemed. Please try again or choose another payment method.',
+  unconfirmed: 'The payment could not be confirmed. Please apply the card again: it will not be charged twice.',
+  notFoundPinHint: 'No gift card was found with these details. If your card has a PIN, enter it as well.',
+  showPin: 'Show PIN',
+  hidePin: 'Hide PIN',
+  checking: 'Checking your gift card…',
+  applying: 'Applying your gift card…',
+  applied: '{amount} applied. Remaining on the card: {remaining}.',
 };
 
 const de: Messages = {
@@ -54,6 +68,13 @@ const de: Messages = {
   unreachable: 'Der Geschenkkartendienst ist nicht erreichbar. Bitte versuchen Sie es später erneut.',
   redemptionFailed:
     'Die Geschenkkarte konnte nicht eingelöst werden. Bitte versuchen Sie es erneut oder wählen Sie eine andere Zahlungsart.',
+  unconfirmed: 'Die Zahlung konnte nicht bestätigt werden. Bitte lösen Sie die Karte erneut ein: Sie wird nicht doppelt belastet.',
+  notFoundPinHint: 'Zu diesen Angaben wurde keine Geschenkkarte gefunden. Wenn Ihre Karte eine PIN hat, geben Sie sie bitte ebenfalls ein.',
+  showPin: 'PIN anzeigen',
+  hidePin: 'PIN verbergen',
+  checking: 'Geschenkkarte wird geprüft…',
+  applying: 'Geschenkkarte wird eingelöst…',
+  applied: '{amount} eingelöst. Restguthaben auf der Karte: {remaining}.',
 };
 
 const fr: Messages = {
@@ -77,6 +98,13 @@ const fr: Messages = {
     'Le service de cartes cadeaux est injoignable. Veuillez réessayer plus tard.',
   redemptionFailed:
     'La carte cadeau n’a pas pu être utilisée. Veuillez réessayer ou choisir un autre moyen de paiement.',
+  unconfirmed: 'Le paiement n’a pas pu être confirmé. Veuillez utiliser la carte à nouveau : elle ne sera pas débitée deux fois.',
+  notFoundPinHint: 'Aucune carte cadeau ne correspond à ces informations. Si votre carte a un code PIN, saisissez-le également.',
+  showPin: 'Afficher le code PIN',
+  hidePin: 'Masquer le code PIN',
+  checking: 'Vérification de votre carte cadeau…',
+  applying: 'Utilisation de votre carte cadeau…',
+  applied: '{amount} utilisé(s). Solde restant sur la carte : {remaining}.',
 };
 
 const nl: Messages = {
@@ -98,6 +126,13 @@ const nl: Messages = {
   unreachable: 'De cadeaukaartservice is niet bereikbaar. Probeer het later opnieuw.',
   redemptionFailed:
     'De cadeaukaart kon niet worden verzilverd. Probeer het opnieuw of kies een andere betaalmethode.',
+  unconfirmed: 'De betaling kon niet worden bevestigd. Gebruik de kaart opnieuw: er wordt niet twee keer afgeschreven.',
+  notFoundPinHint: 'Er is geen cadeaukaart gevonden met deze gegevens. Heeft je kaart een pincode, voer die dan ook in.',
+  showPin: 'Pincode tonen',
+  hidePin: 'Pincode verbergen',
+  checking: 'Je cadeaukaart wordt gecontroleerd…',
+  applying: 'Je cadeaukaart wordt gebruikt…',
+  applied: '{amount} gebruikt. Resterend saldo op de kaart: {remaining}.',
 };
 
 const cs: Messages = {
@@ -118,6 +153,13 @@ const cs: Messages = {
   unreachable: 'Služba dárkových karet není dostupná. Zkuste to prosím později.',
   redemptionFailed:
     'Dárkovou kartu se nepodařilo uplatnit. Zkuste to prosím znovu nebo zvolte jiný způsob platby.',
+  unconfirmed: 'Platbu se nepodařilo potvrdit. Uplatněte prosím kartu znovu: nebude stržena dvakrát.',
+  notFoundPinHint: 'K zadaným údajům nebyla nalezena žádná dárková karta. Pokud má vaše karta PIN, zadejte jej také.',
+  showPin: 'Zobrazit PIN',
+  hidePin: 'Skrýt PIN',
+  checking: 'Ověřujeme dárkovou kartu…',
+  applying: 'Uplatňujeme dárkovou kartu…',
+  applied: 'Uplatněno {amount}. Zbývá na kartě: {remaining}.',
 };
 
 const sk: Messages = {
@@ -139,6 +181,13 @@ const sk: Messages = {
   unreachable: 'Služba darčekových kariet nie je dostupná. Skúste to, prosím, neskôr.',
   redemptionFailed:
     'Darčekovú kartu sa nepodarilo uplatniť. Skúste to, prosím, znova alebo zvoľte iný spôsob platby.',
+  unconfirmed: 'Platbu sa nepodarilo potvrdiť. Uplatnite, prosím, kartu znova: nebude stiahnutá dvakrát.',
+  notFoundPinHint: 'K zadaným údajom sa nenašla žiadna darčeková karta. Ak má vaša karta PIN, zadajte ho tiež.',
+  showPin: 'Zobraziť PIN',
+  hidePin: 'Skryť PIN',
+  checking: 'Overujeme darčekovú kartu…',
+  applying: 'Uplatňujeme darčekovú kartu…',
+  applied: 'Uplatnené {amount}. Zostáva na karte: {remaining}.',
 };
 
 const ro: Messages = {
@@ -160,6 +209,13 @@ const ro: Messages = {
   unreachable: 'Serviciul de carduri cadou nu poate fi accesat. Vă rugăm să încercați mai târziu.',
   redemptionFailed:
     'Cardul cadou nu a putut fi folosit. Vă rugăm să încercați din nou sau să alegeți o altă metodă de plată.',
+  unconfirmed: 'Plata nu a putut fi confirmată. Vă rugăm să utilizați cardul din nou: nu va fi debitat de două ori.',
+  notFoundPinHint: 'Nu a fost găsit niciun card cadou cu aceste date. Dacă cardul are un cod PIN, introduceți-l și pe acesta.',
+  showPin: 'Afișați codul PIN',
+  hidePin: 'Ascundeți codul PIN',
+  checking: 'Se verifică cardul cadou…',
+  applying: 'Se utilizează cardul cadou…',
+  applied: '{amount} utilizat. Sold rămas pe card: {remaining}.',
 };
 
 export const translations: Record<string, Messages> = { en, de, fr, nl, cs, sk, ro };

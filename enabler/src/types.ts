@@ -35,6 +35,10 @@ export type PaymentResult = {
   isSuccess: boolean;
   /** The commercetools payment id, when a payment was created. */
   paymentReference?: string;
+  /** On success: the amount taken from the card. */
+  amount?: Amount;
+  /** On success: what the card still holds (its balance before, minus `amount`). */
+  remainingBalance?: Amount;
 };
 
 export type EnablerOptions = {
@@ -46,7 +50,11 @@ export type EnablerOptions = {
   locale?: string;
   /** Called once per `submit()` with the outcome of the redemption. */
   onComplete?: (result: PaymentResult) => void;
-  /** Called when the Processor cannot be reached or answers outside the contract. */
+  /**
+   * Called when the Processor cannot be reached or answers outside the contract, and for a shop's
+   * mistakes (an amount in another currency than the card's, a malformed amount): those are logged to
+   * the console as well and never shown to the shopper as a card problem.
+   */
   onError?: (error: unknown) => void;
 };
 

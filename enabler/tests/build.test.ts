@@ -7,7 +7,7 @@ import vm from 'node:vm';
 import { JSDOM } from 'jsdom';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM build script without type declarations
-import { bundle, ES_FILE, OUT_DIR, UMD_FILE } from '../scripts/bundle.mjs';
+import { bundle, bundleTypes, DTS_FILE, ES_FILE, OUT_DIR, UMD_FILE } from '../scripts/bundle.mjs';
 
 describe('committed build', () => {
   it('src/giftcard_connector/static/enabler/ matches a fresh build byte for byte (run `npm run build`)', async () => {
@@ -18,6 +18,17 @@ describe('committed build', () => {
       expect(committed === text, `${name} is stale: run \`npm run build\` in enabler/ and commit it`).toBe(true);
     }
   });
+
+  it('connector-enabler.d.ts matches a fresh build and declares the public API', () => {
+    const files = bundleTypes() as Record<string, string>;
+    const text = files[DTS_FILE]!;
+    const committed = readFileSync(join(OUT_DIR, DTS_FILE), 'utf8');
+    expect(committed === text, `${DTS_FILE} is stale: run \`npm run build\` in enabler/ and commit it`).toBe(true);
+    for (const name of ['class Enabler', 'type EnablerOptions', 'type BalanceType', 'interface GiftCardComponent']) {
+      expect(text).toContain(name);
+    }
+    expect(text).toContain('export as namespace Connector;'); // types the UMD global too
+  }, 60_000); // the declaration bundler runs the TypeScript compiler
 
   it('the ES module exports Enabler', async () => {
     const mod = await import(pathToFileURL(join(OUT_DIR, ES_FILE)).href);

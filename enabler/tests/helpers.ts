@@ -5,7 +5,7 @@ import type { EnablerOptions, GiftCardComponent, GiftCardOptions } from '../src/
 export const PROCESSOR = 'https://processor.example';
 
 export type Reply = { status: number; body?: unknown; text?: string } | Error;
-export type Handler = (call: { url: string; method: string; body: unknown; headers: Headers }) => Reply;
+export type Handler = (call: { url: string; method: string; body: unknown; headers: Headers }) => Reply | Promise<Reply>;
 
 export type FetchMock = ReturnType<typeof mockFetch>;
 
@@ -22,7 +22,7 @@ export function mockFetch(routes: Record<string, Reply | Handler>) {
     const path = new URL(url).pathname;
     const route = routes[`${method} ${path}`];
     if (route === undefined) return new Response('{"message":"no route"}', { status: 404 });
-    const reply = typeof route === 'function' ? route(call) : route;
+    const reply = typeof route === 'function' ? await route(call) : route;
     if (reply instanceof Error) throw reply;
     const text = reply.text ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
     return new Response(text, { status: reply.status, headers: { 'Content-Type': 'application/json' } });

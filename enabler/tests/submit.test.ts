@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { translations } from '../src/i18n';
 import { cardError, setup, type } from './helpers';
 
@@ -15,7 +15,12 @@ describe('submit()', () => {
     expect(redeem!.body).toEqual({ code: 'Valid-1000-EUR', redeemAmount: { centAmount: 400, currencyCode: 'EUR' } });
     expect(redeem!.headers.get('X-Session-Id')).toBe('session-123');
     expect(onComplete).toHaveBeenCalledTimes(1);
-    expect(onComplete).toHaveBeenCalledWith({ isSuccess: true, paymentReference: 'payment-1' });
+    expect(onComplete).toHaveBeenCalledWith({
+      isSuccess: true,
+      paymentReference: 'payment-1',
+      amount: { centAmount: 400, currencyCode: 'EUR' },
+      remainingBalance: { centAmount: 600, currencyCode: 'EUR' },
+    });
     expect(typeof onComplete.mock.calls[0]![0].isSuccess).toBe('boolean');
   });
 
@@ -59,6 +64,7 @@ describe('submit()', () => {
     await second;
     release();
     await first;
+    type(codeInput(), 'Valid-1000-EUR'); // a success clears the fields
     await component.submit({ amount: { centAmount: 100, currencyCode: 'EUR' } }).then(() => undefined);
     expect(fetchMock.callsTo('POST', '/redeem')).toHaveLength(2); // first + the later, separate submit
     expect(onComplete).toHaveBeenCalledTimes(2);
@@ -95,14 +101,19 @@ describe('submit()', () => {
     expect(codeInput().getAttribute('aria-invalid')).toBe('true');
   });
 
-  it('a 400 general error from /redeem completes unsuccessfully', async () => {
-    const { component, codeInput, codeError, onComplete } = await setup({}, {}, {
+  it('a 400 general error from /redeem is the shop\'s mistake: onError and console, not a card error', async () => {
+    const { component, codeInput, codeError, onComplete, onError } = await setup({}, {}, {
       'POST /redeem': { status: 400, body: { message: 'too much', statusCode: 400, errors: [{ code: 'InvalidField', message: 'x' }] } },
     });
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     type(codeInput(), 'Valid-1000-EUR');
     await component.submit();
-    expect(onComplete).toHaveBeenCalledWith({ isSuccess: false });
+    expect(onComplete).not.toHaveBeenCalled();
+    expect(onError).toHaveBeenCalledTimes(1);
+    expect(String(onError.mock.calls[0]![0].message)).toContain('HTTP 400');
+    expect(logged).toHaveBeenCalled();
     expect(codeError().textContent).toBe(translations.en!.redemptionFailed);
+    expect(codeInput().getAttribute('aria-invalid')).toBeNull();
   });
 
   it('a card that is not usable completes unsuccessfully without redeeming', async () => {
@@ -122,13 +133,19 @@ describe('submit()', () => {
     expect(codeError().textContent).toBe(translations.en!.codeRequired);
   });
 
-  it('a currency other than the card\'s is refused locally', async () => {
-    const { component, codeInput, fetchMock, onComplete, codeError } = await setup();
+  it('an amount in another currency than the card\'s is the shop\'s mistake: onError and console only', async () => {
+    const { component, codeInput, fetchMock, onComplete, onError, codeError } = await setup();
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     type(codeInput(), 'Valid-1000-EUR');
     await component.submit({ amount: { centAmount: 100, currencyCode: 'USD' } });
-    expect(onComplete).toHaveBeenCalledWith({ isSuccess: false });
+    expect(onComplete).not.toHaveBeenCalled();
+    expect(onError).toHaveBeenCalledTimes(1);
+    expect(String(onError.mock.calls[0]![0].message)).toMatch(/USD.*EUR/);
+    expect(logged).toHaveBeenCalled();
     expect(fetchMock.callsTo('POST', '/redeem')).toHaveLength(0);
-    expect(codeError().textContent).toBe(translations.en!.CurrencyNotMatch);
+    expect(codeError().textContent).toBe(''); // the shopper's card is fine
+    expect(codeInput().getAttribute('aria-invalid')).toBeNull();
+    expect(codeInput().value).toBe('Valid-1000-EUR');
   });
 
   it('an invalid amount is reported through onError', async () => {
