@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.flows import balance, new_session
+from tests.support.flows import balance, new_session, redeem
 
 
 @pytest.fixture
@@ -36,6 +36,21 @@ def test_card_states(api, session_id, code, status, state):
     assert body["status"]["state"] == state
     assert body["status"]["errors"][0]["code"] == state
     assert body["status"]["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["X" * 129, "Valid-5000-EUR" + "0" * 500, "   ", "Valid-5000-EUR\u0000", "Valid-5000\nEUR"],
+    ids=["129-chars", "long-valid-prefix", "blank", "nul", "newline"],
+)
+def test_a_code_no_card_can_have_is_not_found(api, emulator, session_id, code):
+    """Contract 4: a code that cannot exist answers like an unknown card (not GenericError, not 400)."""
+    for response in (balance(api, session_id, code), redeem(api, session_id, code, 100)):
+        assert response.status_code == 404, response.text
+        assert response.json()["status"]["state"] == "NotFound"
+        assert response.json()["status"]["errors"][0]["code"] == "NotFound"
+    cart = emulator.get_cart(emulator.get_session(session_id)["activeCart"]["cartRef"]["id"])
+    assert not (cart.get("paymentInfo") or {}).get("payments")  # nothing written for it
 
 
 def test_expiring_code_reports_its_balance(api, session_id):

@@ -49,8 +49,14 @@ def test_enabler_files_are_served_with_cors(shop_only_api):
     assert response.headers["access-control-allow-origin"] == "https://shop.example"
 
 
-def test_enabler_config_says_whether_a_pin_is_needed(shop_only_api):
-    assert shop_only_api.get("/enabler/config").json()["pinRequired"] is False
+def test_enabler_config_needs_a_session_and_names_no_provider(shop_only_api, emulator):
+    refused = shop_only_api.get("/enabler/config", headers={"X-Session-Id": "no-such-session"})
+    assert refused.status_code == 401
+    assert refused.json()["error_description"] == "Session is not active"
+    cart = emulator.create_cart(10000)
+    session_id = emulator.create_session(cart["id"], {})
+    body = shop_only_api.get("/enabler/config", headers={"X-Session-Id": session_id}).json()
+    assert body == {"pinRequired": False, "pinSupported": False}
 
 
 def _serve_with(env_changes: dict[str, str | None], base_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -75,6 +81,7 @@ def _serve_with(env_changes: dict[str, str | None], base_env: dict[str, str]) ->
         ({"HEALTH_CHECK_TIMEOUT": "-1"}, "HEALTH_CHECK_TIMEOUT"),
         ({"MOCK_CONNECTOR_CURRENCY": "euro"}, "MOCK_CONNECTOR_CURRENCY"),
         ({"GIFTCARD_PROVIDER": "acme"}, "GIFTCARD_PROVIDER"),
+        ({"CORS_ALLOWED_ORIGINS": "https://shop.example,shop.example/checkout"}, "shop.example/checkout"),
         ({"GIFTCARD_PROVIDER": "ledger", "LEDGER_URL": None, "LEDGER_API_KEY": None}, "LEDGER_URL"),
     ],
 )

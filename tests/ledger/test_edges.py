@@ -100,6 +100,14 @@ async def test_nul_in_stored_text_is_never_an_outage(ledger: LedgerClient, datab
     await ledger.assert_consistent(code, 1000)
 
 
+@pytest.mark.parametrize("path", ["/v1/cards/balance", "/v1/redemptions", "/v1/holds"])
+async def test_a_code_longer_than_any_real_one_is_not_found(ledger: LedgerClient, path: str) -> None:
+    code = await ledger.issue(1000)
+    body = {"code": code + "-" + "A" * 300, "amount": eur(100)}
+    assert_ledger_error(await ledger.post(path, body), 404, "not_found")
+    await ledger.assert_consistent(code, 1000)
+
+
 @pytest.mark.parametrize(
     ("path", "content"),
     [

@@ -9,7 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from giftcard_connector.money import Money
 
 CurrencyCode = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
-CardCode = Annotated[StrictStr, Field(min_length=1, max_length=128)]
+# Longer than any real card code (the built-in ledger's have 24 characters with separators): such a
+# code cannot exist and answers NotFound like any unknown code, not a validation error.
+MAX_CODE_LENGTH = 128
+UNKNOWN_CARD_MESSAGE = "The gift card was not found"
+CardCode = Annotated[StrictStr, Field(min_length=1)]  # the request body cap bounds it
 Pin = Annotated[StrictStr, Field(max_length=32)]
 
 
@@ -32,6 +36,11 @@ class BalanceRequest(BaseModel):
     @property
     def clean_code(self) -> str:
         return self.code.strip()
+
+    @property
+    def code_can_exist(self) -> bool:
+        code = self.clean_code
+        return 0 < len(code) <= MAX_CODE_LENGTH and code.isprintable()
 
     @property
     def clean_pin(self) -> str | None:

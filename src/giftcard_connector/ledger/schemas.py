@@ -12,7 +12,9 @@ from giftcard_connector.money import Money
 MAX_CENT_AMOUNT = 10**12  # far above any gift card; keeps sums inside BIGINT
 
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# No maximum: a code longer than any real one is simply unknown (404 not_found, like any unknown code),
+# not a validation error a caller could tell apart. The request body cap bounds the length.
+Code = Annotated[str, StringConstraints(min_length=1)]
 PinInput = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 NewPin = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,12}$")]
 
