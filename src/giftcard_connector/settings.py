@@ -51,6 +51,56 @@ class Settings(BaseSettings):
     # Worker processes for `serve` (1 = a single event loop; scale out with more copies).
     WORKERS: int = Field(default=1, ge=1, le=64)
 
+    # Guessing protection (contract section 10). Limits in the `limits` notation: "10/minute", "5/hour".
+    RATE_LIMIT_ENABLED: bool = True
+    RATE_LIMIT_BALANCE_PER_SESSION: str = "10/minute"
+    RATE_LIMIT_BALANCE_PER_ADDRESS: str = "30/minute"
+    RATE_LIMIT_REDEEM_PER_SESSION: str = "10/minute"
+    RATE_LIMIT_REDEEM_PER_ADDRESS: str = "30/minute"
+    RATE_LIMIT_WRONG_TRIES_PER_CARD: str = "5/hour"
+    # Redis unreachable: true lets requests through (warning log, counter); false answers 503.
+    RATE_LIMIT_FAIL_OPEN: bool = True
+    RATE_LIMIT_KEY_PREFIX: str = Field(default="giftcard-rl", min_length=1, max_length=64)
+    RATE_LIMIT_REDIS_TIMEOUT: float = Field(default=0.25, gt=0, description="seconds per Redis call")
+    # Shares the rate limits between copies; unset: in memory, for one process only.
+    REDIS_URL: str | None = None
+    # Proxies (CIDRs) whose X-Forwarded-For names the client; from anyone else the socket peer counts.
+    TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator(
+        "RATE_LIMIT_BALANCE_PER_SESSION",
+        "RATE_LIMIT_BALANCE_PER_ADDRESS",
+        "RATE_LIMIT_REDEEM_PER_SESSION",
+        "RATE_LIMIT_REDEEM_PER_ADDRESS",
+        "RATE_LIMIT_WRONG_TRIES_PER_CARD",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError('must be a rate such as "10/minute" or "5/hour"') from None
+        return value
+
+    @field_validator("REDIS_URL")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://")):
+            raise ValueError("must be a redis:// or rediss:// URL")
+        return value or None
+
+    @field_validator("TRUSTED_PROXIES", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> object:
+        from giftcard_connector.ratelimit.addresses import parse_networks
+
+        entries = [item.strip() for item in value.split(",") if item.strip()] if isinstance(value, str) else value
+        if isinstance(entries, list):
+            parse_networks(entries)  # ValueError names the bad entry
+        return entries
+
     @field_validator("CORS_ALLOWED_ORIGINS", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

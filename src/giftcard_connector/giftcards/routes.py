@@ -11,12 +11,14 @@ from giftcard_connector.errors import GiftCardError
 from giftcard_connector.giftcards.schemas import UNKNOWN_CARD_MESSAGE, BalanceRequest, RedeemRequest
 from giftcard_connector.http import FastJSONResponse, parse_body
 from giftcard_connector.providers.base import BalanceState
+from giftcard_connector.ratelimit.dependency import rate_limited
 
 router = APIRouter(default_response_class=FastJSONResponse)
 Session = Annotated[SessionContext, Depends(require_session)]
 
 
-@router.post("/balance")
+# Route-level dependencies run before the parameters' ones: the rate limits come before session auth.
+@router.post("/balance", dependencies=[rate_limited("balance")])
 async def balance(request: Request, session: Session) -> dict[str, Any]:
     body = await parse_body(request, BalanceRequest)
     require_possible_code(body)
@@ -25,7 +27,7 @@ async def balance(request: Request, session: Session) -> dict[str, Any]:
     return result
 
 
-@router.post("/redeem")
+@router.post("/redeem", dependencies=[rate_limited("redeem")])
 async def redeem(request: Request, session: Session) -> dict[str, Any]:
     body = await parse_body(request, RedeemRequest)
     require_possible_code(body)
