@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -151,24 +152,60 @@ def is_origin(value: str) -> bool:
 
 
 class ConfigurationError(Exception):
-    """A setting is missing or malformed; the message is one line naming it."""
+    """Settings are missing or malformed; the message has one line per variable."""
 
 
-def describe_validation_error(error: ValidationError) -> str:
-    first = error.errors()[0]
-    name = ".".join(str(part) for part in first["loc"]) or "settings"
-    if first["type"] == "missing":
-        return f"configuration error: {name} is required but not set"
-    return f"configuration error: {name} is invalid: {first['msg']}"
+def describe_validation_errors(error: ValidationError, *, prefix: str = "") -> list[str]:
+    """One line per variable, for every problem pydantic found (not only the first): an operator
+    fixes them all before the next start."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for problem in error.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else "settings"
+        name = (prefix + field).upper() if prefix else field
+        if name in seen:
+            continue
+        seen.add(name)
+        if problem["type"] == "missing":
+            lines.append(f"configuration error: {name} is required but not set")
+        else:
+            lines.append(f"configuration error: {name} is invalid: {problem['msg']}")
+    return lines
+
+
+def variables_help(model: type[BaseSettings], *, prefix: str = "") -> str:
+    """The environment variables a settings class reads, for `--help`: name, required or default, why."""
+    rows = []
+    for field_name, field in model.model_fields.items():
+        name = (prefix + field_name).upper() if prefix else field_name
+        if field.is_required():
+            default = "required"
+        else:
+            value = field.get_default(call_default_factory=True)
+            if isinstance(value, list):
+                value = ",".join(str(item) for item in value)
+            default = "unset" if value is None else f"default {value}"
+        rows.append((name, default, field.description or ""))
+    width = max(len(row[0]) for row in rows)
+    return "\n".join(f"  {name:<{width}}  {default}{'; ' + why if why else ''}" for name, default, why in rows)
 
 
 def load_settings() -> Settings:
     try:
         settings = Settings()
     except ValidationError as error:
-        raise ConfigurationError(describe_validation_error(error)) from None
+        lines = describe_validation_errors(error)
+        if os.environ.get("GIFTCARD_PROVIDER") == ProviderName.LEDGER:
+            lines += [
+                f"configuration error: {name} is required when GIFTCARD_PROVIDER=ledger"
+                for name in ("LEDGER_URL", "LEDGER_API_KEY")
+                if not os.environ.get(name) and not any(name in line for line in lines)
+            ]
+        raise ConfigurationError("\n".join(lines)) from None
     if settings.GIFTCARD_PROVIDER is ProviderName.LEDGER:
-        for name in ("LEDGER_URL", "LEDGER_API_KEY"):
-            if not getattr(settings, name):
-                raise ConfigurationError(f"configuration error: {name} is required when GIFTCARD_PROVIDER=ledger")
+        missing = [name for name in ("LEDGER_URL", "LEDGER_API_KEY") if not getattr(settings, name)]
+        if missing:
+            raise ConfigurationError(
+                "\n".join(f"configuration error: {name} is required when GIFTCARD_PROVIDER=ledger" for name in missing)
+            )
     return settings

@@ -3,7 +3,6 @@
 # No `from __future__ import annotations`: FastAPI must see the route annotations, which name
 # dependency aliases local to create_app, as real objects.
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -21,6 +20,7 @@ from giftcard_connector.edge import TOO_LARGE_MESSAGE, install_edge
 from giftcard_connector.ledger import schemas
 from giftcard_connector.ledger.apikeys import Role, find_key
 from giftcard_connector.ledger.dberrors import Cause, classify
+from giftcard_connector.ledger.debit_lane import DebitLane
 from giftcard_connector.ledger.errors import LedgerError, Reply
 from giftcard_connector.ledger.idempotency import MAX_KEY_LENGTH, IdempotencyRequest, fingerprint
 from giftcard_connector.ledger.models import CardStatus
@@ -28,7 +28,6 @@ from giftcard_connector.ledger.operations import operation_status
 from giftcard_connector.ledger.service import LedgerService
 
 log = logging.getLogger("giftcard_connector.ledger.api")
-KEY_CACHE_SECONDS = 30.0
 ObjectId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
@@ -67,28 +66,18 @@ class Caller:
     role: Role
 
 
-class KeyCache:
-    """Recently seen API keys, so most requests need no database round trip for authentication."""
+class ApiKeys:
+    """Checks a bearer key against the database on every request, with no cache: a key revoked with
+    `ledger keys revoke` stops working at once, in every worker process. (The debit hot path checks
+    the key inside its single database call instead.)"""
 
-    def __init__(self, service: LedgerService, ttl: float = KEY_CACHE_SECONDS) -> None:
+    def __init__(self, service: LedgerService) -> None:
         self._service = service
-        self._ttl = ttl
-        self._known: dict[str, tuple[float, Caller]] = {}
 
     async def caller(self, plaintext: str) -> Caller | None:
-        hit = self._known.get(plaintext)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
         async with self._service.database.transaction() as session:
             record = await find_key(session, plaintext)
-        if record is None:
-            self._known.pop(plaintext, None)
-            return None
-        caller = Caller(record.id, Role(record.role))
-        if len(self._known) > 10_000:
-            self._known.clear()
-        self._known[plaintext] = (time.monotonic() + self._ttl, caller)
-        return caller
+        return None if record is None else Caller(record.id, Role(record.role))
 
 
 def _bearer(authorization: str | None) -> str | None:
@@ -118,8 +107,9 @@ def create_app(service: LedgerService, *, lifespan: Any = None) -> FastAPI:
         title="Gift card ledger", version="1", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
     app.add_middleware(JSONBodies)
+    app.add_middleware(DebitLane, service=service)  # inside the edge checks (NUL bytes, body size)
     install_edge(app, max_body_bytes=MAX_BODY_BYTES, render=render_error, log_error=log_unhandled)
-    keys = KeyCache(service)
+    keys = ApiKeys(service)
     _install_error_handlers(app)
 
     async def authenticate(authorization: Annotated[str | None, Header()] = None) -> Caller:
@@ -177,6 +167,7 @@ def create_app(service: LedgerService, *, lifespan: Any = None) -> FastAPI:
 
     @v1.post("/redemptions")
     async def redeem(body: schemas.AmountOnCard, request: Request, caller: Processor, key: IdemKey = None) -> Response:
+        # The general path; on PostgreSQL a plain debit is answered by DebitLane before it gets here.
         idem = idempotency(request, caller, key, body)
         return respond(await service.redeem(body.code, body.pin, body.amount.money(), idem))
 

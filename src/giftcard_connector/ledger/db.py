@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -50,6 +51,10 @@ class Database:
         self._lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
             _use_immediate_transactions(self.engine)
+        self._schema = schema
+        self._pool_size = pool_size
+        self._raw: asyncpg.Pool | None = None
+        self._raw_opening: asyncio.Lock | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -60,11 +65,31 @@ class Database:
         async with self._lock, self.sessions() as session, session.begin():
             yield session
 
+    async def raw_pool(self) -> asyncpg.Pool:
+        """PostgreSQL only: a plain asyncpg pool for the debit hot path, which skips the ORM (its
+        per-statement overhead was most of a debit's CPU). Opened on first use, closed by dispose()."""
+        if self.is_sqlite:
+            raise RuntimeError("the raw pool is for PostgreSQL")
+        if self._raw is None:
+            if self._raw_opening is None:
+                self._raw_opening = asyncio.Lock()
+            async with self._raw_opening:
+                if self._raw is None:
+                    dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+                    settings = {"search_path": self._schema} if self._schema else None
+                    self._raw = await asyncpg.create_pool(
+                        dsn, min_size=1, max_size=self._pool_size, server_settings=settings
+                    )
+        return self._raw
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.exec_driver_sql("SELECT 1")
 
     async def dispose(self) -> None:
+        if self._raw is not None:
+            await self._raw.close()
+            self._raw = None
         await self.engine.dispose()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,14 +12,14 @@ from fastapi import FastAPI
 
 from giftcard_connector.ledger.api import create_app
 from giftcard_connector.ledger.migrate import migrate
-from giftcard_connector.ledger.settings import LedgerSettings
+from giftcard_connector.ledger.settings import LedgerSettings, load_ledger_settings
 from giftcard_connector.ledger.wiring import build_service, open_database
 
 log = logging.getLogger("giftcard_connector.ledger")
 
 
 def build_app(settings: LedgerSettings) -> FastAPI:
-    """The ledger app for `settings`; migrates (if enabled) and closes the pool with the app."""
+    """The ledger app for `settings`; migrates (if enabled) and closes the pools with the app."""
     database = open_database(settings)
     service = build_service(settings, database)
 
@@ -31,18 +33,45 @@ def build_app(settings: LedgerSettings) -> FastAPI:
     return create_app(service, lifespan=lifespan)
 
 
+def app_from_environment() -> FastAPI:
+    """The app factory each worker process calls (`serve` checked the settings before starting them)."""
+    return build_app(load_ledger_settings())
+
+
+async def _migrate_once(settings: LedgerSettings) -> None:
+    database = open_database(settings)
+    try:
+        await migrate(database)
+    finally:
+        await database.dispose()
+
+
 def serve(settings: LedgerSettings) -> int:
     import uvicorn
 
-    app = build_app(settings)  # fails fast on a missing secret, before binding the port
-    log.info("ledger listening on %s:%s", settings.host, settings.port)
-    # uvicorn's "auto" loop and http already pick uvloop and httptools (both installed). No access log
-    # line per request: it cost measurable CPU on the debit path; errors are still logged.
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if settings.workers > 1:
+        # Several processes on one port need an import string. Migrate once here, not in every worker
+        # at the same moment.
+        if settings.migrate_on_start:
+            asyncio.run(_migrate_once(settings))
+        os.environ["LEDGER_MIGRATE_ON_START"] = "false"
+        app: str | FastAPI = "giftcard_connector.ledger.server:app_from_environment"
+    else:
+        app = build_app(settings)
+    log.info("ledger listening on %s:%s with %d worker(s)", settings.host, settings.port, settings.workers)
+    # uvloop and httptools named explicitly (both are dependencies). No access log line per request:
+    # it cost measurable CPU on the debit path; errors are still logged.
     uvicorn.run(
         app,
+        factory=isinstance(app, str),
+        workers=settings.workers if isinstance(app, str) else None,
         host=settings.host,
         port=settings.port,
+        loop="uvloop",
+        http="httptools",
         log_level=settings.log_level.lower(),
         access_log=False,
+        server_header=False,
     )
     return 0

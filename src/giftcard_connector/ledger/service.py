@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-import orjson
-from sqlalchemy import TextClause, bindparam, select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from giftcard_connector.ledger import codes
 from giftcard_connector.ledger.cardaccess import (
@@ -24,6 +21,7 @@ from giftcard_connector.ledger.cardaccess import (
     verify_pin,
 )
 from giftcard_connector.ledger.db import Database
+from giftcard_connector.ledger.debits import FastDebits, Outcome, RawReply
 from giftcard_connector.ledger.errors import LedgerError, Reply, conflict, invalid, not_found, refused
 from giftcard_connector.ledger.idempotency import IdempotencyRequest, store_reply, stored_reply
 from giftcard_connector.ledger.models import (
@@ -34,7 +32,6 @@ from giftcard_connector.ledger.models import (
     HoldStatus,
     Redemption,
     Refund,
-    UTCDateTime,
     new_id,
 )
 from giftcard_connector.ledger.postings import EntryKind, post
@@ -58,37 +55,6 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class _Recorded(Reply):
-    """A reply whose idempotency record the action already wrote, in the same transaction."""
-
-
-def _redemption_write(with_idempotency: bool) -> TextClause:
-    """PostgreSQL: a redemption's writes (redemption, entry, idempotency record, new card balance) in
-    one statement, i.e. one round trip instead of four while the card row is locked. Data-modifying
-    CTEs all run, in the same transaction, whatever the outer statement reads."""
-    record = (
-        ", i AS (INSERT INTO idempotency_records"
-        " (api_key_id, key, fingerprint, status_code, response_body, created_at)"
-        " VALUES (:api_key_id, :idem_key, :fingerprint, :status_code, :response_body, :now))"
-        if with_idempotency
-        else ""
-    )
-    sql = (
-        "WITH r AS (INSERT INTO redemptions"
-        " (id, card_id, kind, amount, currency, refunded_amount, hold_id, created_at)"
-        " VALUES (:redemption_id, :card_id, :kind, :amount, :currency, 0, NULL, :now)),"
-        " e AS (INSERT INTO entries (card_id, kind, amount, balance_after, reference, note, created_at)"
-        " VALUES (:card_id, :kind, :debit, :balance, :redemption_id, NULL, :now))"
-        f"{record}"
-        " UPDATE cards SET balance = :balance, updated_at = :now WHERE id = :card_id"
-    )
-    return text(sql).bindparams(bindparam("now", type_=UTCDateTime()))
-
-
-_REDEMPTION_WRITE = {True: _redemption_write(True), False: _redemption_write(False)}
-
-
 class LedgerService:
     def __init__(
         self,
@@ -104,6 +70,7 @@ class LedgerService:
         self.pin_policy = pin_policy
         self.hold_ttl = hold_ttl
         self.clock = clock
+        self.fast_debits = None if database.is_sqlite else FastDebits(database, secret)
 
     # -- running operations ---------------------------------------------------------------------
 
@@ -150,8 +117,6 @@ class LedgerService:
                 reply = await action(session, now)
             except LedgerError as error:
                 reply = error.reply()
-            if isinstance(reply, _Recorded):
-                return Reply(reply.status, reply.body)
             if idempotency is not None:
                 await store_reply(session, idempotency, redact(reply) if redact else reply, now)
             return reply
@@ -199,8 +164,6 @@ class LedgerService:
                 refunded_amount=0,
                 created_at=now,
             )
-            if not self.database.is_sqlite:
-                return await self._write_redemption(session, card, redemption, available, idempotency, now)
             session.add(redemption)
             post(session, card, -amount.cent_amount, EntryKind.REDEEM, now, reference=redemption.id)
             body = redemption_view(redemption) | {"card": card_view(card, available - amount.cent_amount)}
@@ -208,46 +171,19 @@ class LedgerService:
 
         return await self.run(action, idempotency)
 
-    async def _write_redemption(
-        self,
-        session: AsyncSession,
-        card: Card,
-        redemption: Redemption,
-        available: int,
-        idempotency: IdempotencyRequest | None,
-        now: dt.datetime,
-    ) -> Reply:
-        """The hot path of a debit on PostgreSQL: the same rows as `post` + `store_reply` write, in one
-        statement. The card is locked (`_debitable`), so the balance read there is still current."""
-        if session.dirty:
-            await session.flush()  # e.g. a PIN failure counter reset by verify_pin
-        new_balance = card.balance - redemption.amount
-        if new_balance < 0:
-            raise AssertionError("a posting would make a card balance negative")
-        # The statement below writes these; tell the ORM they are the stored values (nothing to flush).
-        set_committed_value(card, "balance", new_balance)
-        set_committed_value(card, "updated_at", now)
-        body = redemption_view(redemption) | {"card": card_view(card, available - redemption.amount)}
-        params: dict[str, Any] = {
-            "redemption_id": redemption.id,
-            "card_id": card.id,
-            "kind": EntryKind.REDEEM,
-            "amount": redemption.amount,
-            "debit": -redemption.amount,
-            "currency": redemption.currency,
-            "balance": new_balance,
-            "now": now,
-        }
-        if idempotency is not None:
-            params |= {
-                "api_key_id": idempotency.api_key_id,
-                "idem_key": idempotency.key,
-                "fingerprint": idempotency.fingerprint,
-                "status_code": 201,
-                "response_body": orjson.dumps(body).decode(),
-            }
-        await session.execute(_REDEMPTION_WRITE[idempotency is not None], params)
-        return _Recorded(201, body)
+    async def redeem_with_key(
+        self, api_key: str, idempotency_key: str, fingerprint: str, code: str, pin: str | None, amount: Money
+    ) -> Reply | RawReply | None:
+        """A debit whose API key is checked in the same database call (PostgreSQL: ledger_redeem in one
+        round trip; anything but a plain success goes the general way). None: unknown or revoked key."""
+        if self.fast_debits is None:
+            raise RuntimeError("redeem_with_key needs PostgreSQL")
+        fast = await self.fast_debits.redeem(api_key, idempotency_key, fingerprint, code, pin, amount, self.clock())
+        if fast.outcome is Outcome.OK and fast.body is not None:
+            return RawReply(201, fast.body)
+        if fast.outcome is Outcome.UNAUTHORIZED or fast.key_id is None:
+            return None
+        return await self.redeem(code, pin, amount, IdempotencyRequest(fast.key_id, idempotency_key, fingerprint))
 
     async def authorize(
         self, code: str, pin: str | None, amount: Money, idempotency: IdempotencyRequest | None = None
