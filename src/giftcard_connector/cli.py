@@ -6,7 +6,12 @@ The demo and the benchmark are development tools that live in devkit/ (make demo
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
+
+# What `giftcard-connector ledger ...` imports beyond the Processor's own dependencies (the [ledger] extra).
+LEDGER_MODULES = ("sqlalchemy", "alembic", "asyncpg", "aiosqlite")
+LEDGER_EXTRA_HINT = "giftcard-connector ledger needs the [ledger] extra: pip install 'giftcard-connector[ledger]'"
 
 
 def _serve(_: argparse.Namespace) -> int:
@@ -18,6 +23,9 @@ def _serve(_: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "ledger":
+        if not all(importlib.util.find_spec(name) for name in LEDGER_MODULES):
+            print(LEDGER_EXTRA_HINT, file=sys.stderr)
+            return 2
         from giftcard_connector.ledger.cli import main as ledger_main
 
         return ledger_main(argv[1:])

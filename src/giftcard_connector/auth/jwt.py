@@ -16,6 +16,7 @@ from fastapi import Request
 
 from giftcard_connector.auth.bearer import bearer_token
 from giftcard_connector.errors import AuthError
+from giftcard_connector.observability.upstream import upstream_call
 
 log = structlog.get_logger(__name__)
 
@@ -117,8 +118,10 @@ class JwksCache:
     async def _refresh(self) -> None:
         self._tried_at = self._clock()
         try:
-            async with self._http.get(self._url, raise_for_status=True) as response:
-                keys = parse_jwks(orjson.loads(await response.read()))
+            with upstream_call("merchant_center_jwks") as call:
+                async with self._http.get(self._url, raise_for_status=True) as response:
+                    call.status = response.status
+                    keys = parse_jwks(orjson.loads(await response.read()))
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
             log.warning("jwks_fetch_failed", error=type(error).__name__)
             return

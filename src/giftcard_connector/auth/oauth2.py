@@ -10,6 +10,7 @@ from fastapi import Request
 from giftcard_connector.auth.bearer import bearer_token
 from giftcard_connector.context import current_correlation_id
 from giftcard_connector.errors import AuthError, ServiceUnavailable
+from giftcard_connector.observability.upstream import upstream_call
 
 log = structlog.get_logger(__name__)
 
@@ -27,13 +28,12 @@ class Introspector:
 
     async def verify(self, authorization: str | None) -> None:
         token = bearer_token(authorization)
+        headers = {"Authorization": self._basic_auth, "X-Correlation-ID": current_correlation_id()}
         try:
-            async with self._http.post(
-                self._url,
-                data={"token": token},
-                headers={"Authorization": self._basic_auth, "X-Correlation-ID": current_correlation_id()},
-            ) as response:
-                status, content = response.status, await response.read()
+            with upstream_call("commercetools_introspection", headers) as call:
+                async with self._http.post(self._url, data={"token": token}, headers=headers) as response:
+                    status = call.status = response.status
+                    content = await response.read()
         except (aiohttp.ClientError, TimeoutError) as error:
             log.warning("introspection_unreachable", error=type(error).__name__)
             raise ServiceUnavailable("Token introspection is unavailable") from error

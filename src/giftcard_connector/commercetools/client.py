@@ -15,6 +15,7 @@ import structlog
 
 from giftcard_connector.context import current_correlation_id
 from giftcard_connector.errors import ServiceUnavailable, UpstreamError
+from giftcard_connector.observability.upstream import upstream_call
 
 log = structlog.get_logger(__name__)
 
@@ -85,16 +86,17 @@ class CommercetoolsClient:
 
     async def _fetch_token(self) -> _Token:
         self.calls += 1
+        headers = {
+            "Authorization": aiohttp.encode_basic_auth(self._config.client_id, self._config.client_secret),
+            "X-Correlation-ID": current_correlation_id(),
+        }
         try:
-            async with self._http.post(
-                f"{self._config.auth_url}/oauth/token",
-                data={"grant_type": "client_credentials"},
-                headers={
-                    "Authorization": aiohttp.encode_basic_auth(self._config.client_id, self._config.client_secret),
-                    "X-Correlation-ID": current_correlation_id(),
-                },
-            ) as answer:
-                response = UpstreamResponse(answer.status, await answer.read())
+            with upstream_call("commercetools_auth", headers) as call:
+                async with self._http.post(
+                    f"{self._config.auth_url}/oauth/token", data={"grant_type": "client_credentials"}, headers=headers
+                ) as answer:
+                    call.status = answer.status
+                    response = UpstreamResponse(answer.status, await answer.read())
         except (aiohttp.ClientError, TimeoutError) as error:
             raise ServiceUnavailable(f"commercetools auth is unreachable: {type(error).__name__}") from error
         if response.status_code != 200:
@@ -121,6 +123,7 @@ class CommercetoolsClient:
         body: Any = None,
         params: dict[str, str] | None = None,
         idempotent: bool,
+        target: str = "commercetools_api",
     ) -> UpstreamResponse:
         retries = _IDEMPOTENT_RETRIES if idempotent else 0
         refreshed = False
@@ -137,8 +140,10 @@ class CommercetoolsClient:
                 content = orjson.dumps(body)
             self.calls += 1
             try:
-                async with self._http.request(method, url, data=content, params=params, headers=headers) as answer:
-                    response = UpstreamResponse(answer.status, await answer.read())
+                with upstream_call(target, headers) as call:
+                    async with self._http.request(method, url, data=content, params=params, headers=headers) as answer:
+                        call.status = answer.status
+                        response = UpstreamResponse(answer.status, await answer.read())
             except TimeoutError as error:
                 if attempt < retries:
                     attempt += 1
@@ -180,7 +185,9 @@ class CommercetoolsClient:
     # -- sessions -----------------------------------------------------------------------------
     async def get_session(self, session_id: str) -> dict[str, Any] | None:
         """The session, or None when commercetools does not know it."""
-        response = await self._send("GET", f"{self._session_url}/{session_id}", idempotent=True)
+        response = await self._send(
+            "GET", f"{self._session_url}/{session_id}", idempotent=True, target="commercetools_session"
+        )
         if response.status_code == 404:
             return None
         if response.status_code >= 400:

@@ -13,6 +13,7 @@ import orjson
 
 from giftcard_connector.context import current_correlation_id
 from giftcard_connector.money import Money
+from giftcard_connector.observability.upstream import upstream_call
 from giftcard_connector.providers import ledger_mapping as wire
 from giftcard_connector.providers.base import (
     BalanceResult,
@@ -72,18 +73,19 @@ class LedgerProvider(GiftCardProvider):
             headers["Content-Type"] = "application/json"
             content = orjson.dumps(body)
         try:
-            async with self._session().request(
-                method,
-                self._base_url + path,
-                data=content,
-                headers=headers,
-                timeout=self._timeout,
-                # A redirect is not followed (a POST must not silently turn into a GET elsewhere):
-                # the mapping treats a 3xx as an unusable answer.
-                allow_redirects=False,
-            ) as response:
-                status = response.status
-                payload = await response.read()
+            with upstream_call("provider_ledger", headers) as call:
+                async with self._session().request(
+                    method,
+                    self._base_url + path,
+                    data=content,
+                    headers=headers,
+                    timeout=self._timeout,
+                    # A redirect is not followed (a POST must not silently turn into a GET elsewhere):
+                    # the mapping treats a 3xx as an unusable answer.
+                    allow_redirects=False,
+                ) as response:
+                    status = call.status = response.status
+                    payload = await response.read()
         except (aiohttp.ClientError, TimeoutError) as error:
             # The message names the failure kind only: the request may carry a card code.
             raise ProviderUnavailable(f"ledger unreachable: {type(error).__name__}") from error
