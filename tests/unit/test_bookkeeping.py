@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from giftcard_connector.auth.session import SessionContext
-from giftcard_connector.errors import GiftCardError
+from giftcard_connector.commercetools import transactions as txn
+from giftcard_connector.errors import GiftCardError, UpstreamError
 from giftcard_connector.giftcards.service import GiftCardService
 from giftcard_connector.money import Money
 from giftcard_connector.operations.payment_intents import Outcome, PaymentIntentService
@@ -52,16 +53,28 @@ class FakeCommercetools:
             ref["obj"] = copy.deepcopy(self.payments[ref["id"]])
         return cart
 
-    async def add_payment_to_cart(self, cart: dict[str, Any], payment_id: str) -> dict[str, Any]:
+    async def add_payment_to_cart(self, cart: dict[str, Any], payment_id: str, check: Any = None) -> dict[str, Any]:
+        current = await self.get_cart(cart["id"])
+        if any(ref["id"] == payment_id for ref in current["paymentInfo"]["payments"]):
+            return current
+        if check is not None:
+            check(current)  # the real client re-checks on the re-read cart after a 409
         stored = self.carts[cart["id"]]
         stored["paymentInfo"]["payments"].append({"typeId": "payment", "id": payment_id})
         stored["version"] += 1
         return copy.deepcopy(stored)
 
     async def create_payment(self, draft: dict[str, Any]) -> dict[str, Any]:
-        payment = {**copy.deepcopy(draft), "id": str(uuid.uuid4()), "version": 1, "transactions": []}
+        if draft.get("key") and any(p.get("key") == draft["key"] for p in self.payments.values()):
+            raise UpstreamError(400, "duplicate", [{"code": "DuplicateField", "field": "key"}])
+        transactions = [{**t, "id": str(uuid.uuid4())} for t in draft.get("transactions", [])]
+        payment = {**copy.deepcopy(draft), "id": str(uuid.uuid4()), "version": 1, "transactions": transactions}
         self.payments[payment["id"]] = payment
         return copy.deepcopy(payment)
+
+    async def get_payment_by_key(self, key: str) -> dict[str, Any] | None:
+        found = next((p for p in self.payments.values() if p.get("key") == key), None)
+        return copy.deepcopy(found) if found else None
 
     async def get_payment(self, payment_id: str) -> dict[str, Any]:
         return copy.deepcopy(self.payments[payment_id])
@@ -222,20 +235,14 @@ async def test_modifications_write_initial_first_then_the_outcome(step, outcome,
 
 
 def test_an_outcome_already_recorded_by_another_copy_is_not_recorded_again():
-    from giftcard_connector.giftcards.service import outcome_actions
-
     recorded = {
         "transactions": [
             {"id": "t1", "type": "Charge", "state": "Success", "interactionId": "ref-1", "amount": {}},
         ]
     }
-    assert outcome_actions(recorded, "Charge", Money(100, "EUR"), "Success", "ref-1", "ref-1") == []
-    fresh = {"transactions": []}
-    [set_id, add] = outcome_actions(fresh, "Charge", Money(100, "EUR"), "Success", "ref-1", "ref-1")
-    assert set_id == {"action": "setInterfaceId", "interfaceId": "ref-1"}
-    assert add["transaction"]["state"] == "Success"
+    assert txn.outcome_actions(recorded, "t1", OK, interface_id=True) == []
     pending = {"transactions": [{"id": "t9", "type": "Charge", "state": "Pending", "interactionId": "k"}]}
-    actions = outcome_actions(pending, "Charge", Money(100, "EUR"), "Success", "ref-1", "ref-1")
+    actions = txn.outcome_actions(pending, "t9", OK, interface_id=True)
     assert {"action": "changeTransactionState", "transactionId": "t9", "state": "Success"} in actions
 
 
@@ -270,11 +277,9 @@ async def test_a_conflicting_update_is_derived_again_from_the_reread_payment():
     try:
         async with aiohttp.ClientSession() as http:
             client = CommercetoolsClient(CommercetoolsConfig("proj", "id", "s", base, base, base), http)
-            from giftcard_connector.giftcards.service import outcome_actions
-
             result = await client.update_payment(
-                {"id": "p1", "version": 1, "transactions": []},
-                lambda current: outcome_actions(current, "Charge", Money(100, "EUR"), "Success", "ref-1", "ref-1"),
+                {"id": "p1", "version": 1, "transactions": [{"id": "t1", "type": "Charge", "state": "Initial"}]},
+                lambda current: txn.outcome_actions(current, "t1", OK, interface_id=True),
             )
     finally:
         await server.close()
@@ -282,30 +287,36 @@ async def test_a_conflicting_update_is_derived_again_from_the_reread_payment():
     assert result["version"] == 3
 
 
-@pytest.mark.parametrize(("age_seconds", "in_flight"), [(1, True), (3600, False)])
-async def test_an_unsettled_payment_is_left_to_its_writer_while_young(age_seconds, in_flight):
+@pytest.mark.parametrize(("age_seconds", "resumed"), [(1, True), (3600, False)])
+async def test_an_intent_the_provider_never_received_is_driven_while_young_else_failed_and_tried_anew(
+    age_seconds, resumed
+):
     import datetime as dt
 
-    from giftcard_connector.errors import ApiError
     from giftcard_connector.giftcards.idempotency import redemption_key
 
     ct = FakeCommercetools()
     cart_id = ct.add_cart(10000)
     amount = Money(1000, "EUR")
-    created = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age_seconds)
+    written = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age_seconds)
+    intent = txn.intent("Charge", amount, "intent-1") | {"timestamp": txn.timestamp(written)}
     payment = await ct.create_payment(
-        {"key": redemption_key("session-1", "code", amount), "amountPlanned": amount.to_json()}
+        {
+            "key": redemption_key("session-1", "code", amount),
+            "amountPlanned": amount.to_json(),
+            "transactions": [intent],
+        }
     )
-    ct.payments[payment["id"]]["createdAt"] = created.isoformat().replace("+00:00", "Z")
     await ct.add_payment_to_cart(ct.carts[cart_id], payment["id"])
     provider = ScriptedProvider(OK)
     service = GiftCardService(ct, provider, CaptureMode.DIRECT)  # type: ignore[arg-type]
-    if in_flight:
-        with pytest.raises(ApiError) as caught:
-            await service.redeem(session(cart_id), "code", None, amount)
-        assert caught.value.status_code == 409
-        assert provider.keys == []
+    result = await service.redeem(session(cart_id), "code", None, amount)
+    key = f"{payment['id']}:{payment['transactions'][0]['id']}"
+    if resumed:
+        assert result.payment_id == payment["id"], "a young intent is driven with its own key"
+        assert provider.keys == [key]
     else:
-        result = await service.redeem(session(cart_id), "code", None, amount)
-        assert result.payment_id == payment["id"], "an abandoned redemption is settled, not started again"
-        assert provider.keys == [f"{payment['id']}:charge"]
+        # Older than the grace period and unknown to the provider: it can no longer be acted on.
+        assert ct.payments[payment["id"]]["transactions"][0]["state"] == "Failure"
+        assert result.payment_id != payment["id"]
+        assert provider.keys != [key]

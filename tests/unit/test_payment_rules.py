@@ -44,9 +44,12 @@ def test_taxed_gross_wins_over_total_price():
         ([tx("Charge", "Pending", 3000)], True),
         ([tx("Authorization", "Success", 3000)], True),
         ([tx("Charge", "Failure", 3000)], False),
-        ([tx("Charge", "Initial", 3000)], False),
+        # In flight counts as taken (contract section 9): it may succeed, or another copy is moving it.
+        ([tx("Charge", "Initial", 3000)], True),
+        ([tx("Authorization", "Initial", 3000)], True),
         ([tx("Charge", "Success", 3000), tx("Refund", "Success", 3000)], False),
-        ([tx("Charge", "Success", 3000), tx("Refund", "Pending", 1000)], False),
+        # A refund still under way may fail: until it succeeds the payment still covers the cart.
+        ([tx("Charge", "Success", 3000), tx("Refund", "Pending", 1000)], True),
         ([tx("Authorization", "Success", 3000), tx("CancelAuthorization", "Success", 3000)], False),
         ([tx("Charge", "Success", 3000), tx("Refund", "Failure", 3000)], True),
         ([], False),
@@ -56,6 +59,48 @@ def test_which_payments_count_towards_the_cart(transactions, counts):
     assert rules.counts_towards_cart(payment(3000, *transactions)) is counts
     expected = 7000 if counts else 10000
     assert rules.amount_owed(cart(10000, payment(3000, *transactions))).cent_amount == expected
+
+
+@pytest.mark.parametrize(
+    ("transactions", "live"),
+    [
+        ([tx("Charge", "Initial", 3000)], True),
+        ([tx("Charge", "Pending", 3000)], True),
+        ([tx("Charge", "Success", 3000)], True),
+        ([tx("Charge", "Failure", 3000)], False),
+        ([tx("Charge", "Success", 3000), tx("Refund", "Success", 3000)], False),
+        ([tx("Charge", "Success", 3000), tx("Refund", "Initial", 3000)], False),
+        ([tx("Authorization", "Success", 3000), tx("CancelAuthorization", "Pending", 3000)], False),
+    ],
+)
+def test_a_refunded_cancelled_or_failed_twin_no_longer_stands(transactions, live):
+    assert rules.is_live_redemption(payment(3000, *transactions)) is live
+
+
+def test_a_hold_is_capturable_once_and_not_while_a_capture_or_cancel_is_under_way():
+    held = [tx("Authorization", "Success", 3000)]
+    assert rules.capturable(payment(3000, *held)) == 3000
+    assert rules.capturable(payment(3000, *held, tx("Charge", "Initial", 2000))) == 0
+    assert rules.capturable(payment(3000, *held, tx("Charge", "Success", 2000))) == 0
+    assert rules.capturable(payment(3000, *held, tx("Charge", "Failure", 2000))) == 3000
+    assert rules.capturable(payment(3000, *held, tx("CancelAuthorization", "Pending", 3000))) == 0
+
+
+def test_unsettled_finds_an_in_flight_transaction_of_that_type_and_amount():
+    p = payment(
+        3000, tx("Charge", "Success", 3000), tx("Refund", "Failure", 1000), tx("Refund", "Pending", 1000, id="r2")
+    )
+    assert rules.unsettled(p, "Refund", 1000)["id"] == "r2"
+    assert rules.unsettled(p, "Refund", 500) is None
+    assert rules.unsettled(p, "Charge") is None
+
+
+def test_only_this_connectors_payments_are_ours():
+    ours = {"paymentMethodInfo": {"method": "giftcard", "paymentInterface": "ledger"}}
+    assert rules.is_ours(ours)
+    assert not rules.is_ours({"paymentMethodInfo": {"method": "card", "paymentInterface": "psp"}})
+    assert not rules.is_ours({"paymentMethodInfo": {"method": "giftcard"}})
+    assert not rules.is_ours({})
 
 
 def test_owed_never_goes_below_zero():
@@ -79,6 +124,8 @@ def test_an_authorization_is_open_until_cancelled():
     assert rules.authorized(held)["interactionId"] == "hold-1"
     cancelled = payment(3000, tx("Authorization", "Success", 3000), tx("CancelAuthorization", "Success", 3000))
     assert rules.authorized(cancelled) is None
+    cancelling = payment(3000, tx("Authorization", "Success", 3000), tx("CancelAuthorization", "Initial", 3000))
+    assert rules.authorized(cancelling) is None
     assert rules.authorized(payment(3000, tx("Authorization", "Failure", 3000))) is None
 
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import orjson
@@ -201,7 +202,12 @@ class CommercetoolsClient:
             "GET", f"{self._project_url}/carts/{cart_id}", params={"expand": _PAYMENT_EXPAND}, idempotent=True
         )
 
-    async def add_payment_to_cart(self, cart: dict[str, Any], payment_id: str) -> dict[str, Any]:
+    async def add_payment_to_cart(
+        self, cart: dict[str, Any], payment_id: str, check: Callable[[dict[str, Any]], None] | None = None
+    ) -> dict[str, Any]:
+        """addPayment with the version of `cart`: the write is conditional on the cart as `check` saw
+        it. On 409 the cart is re-read and `check` runs again on it (it raises when the payment no
+        longer fits), so a limit checked here holds across Processor copies."""
         action = {"action": "addPayment", "payment": {"typeId": "payment", "id": payment_id}}
 
         async def reread() -> dict[str, Any]:
@@ -209,7 +215,11 @@ class CommercetoolsClient:
 
         def actions(current: dict[str, Any]) -> Actions:
             payments = (current.get("paymentInfo") or {}).get("payments") or []
-            return [] if any(ref.get("id") == payment_id for ref in payments) else [action]
+            if any(ref.get("id") == payment_id for ref in payments):
+                return []
+            if check is not None:
+                check(current)
+            return [action]
 
         return await self._update(f"{self._project_url}/carts/{cart['id']}", cart, actions, reread)
 
@@ -219,6 +229,23 @@ class CommercetoolsClient:
 
     async def get_payment(self, payment_id: str) -> dict[str, Any]:
         return await self._call("GET", f"{self._project_url}/payments/{payment_id}", idempotent=True)
+
+    async def get_payment_by_key(self, key: str) -> dict[str, Any] | None:
+        response = await self._send("GET", f"{self._project_url}/payments/key={quote(key, safe='')}", idempotent=True)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise _upstream_error(response)
+        return _json(response)
+
+    async def query_payments(
+        self, where: str, *, limit: int = 100, offset: int = 0, sort: str = "createdAt asc"
+    ) -> list[dict[str, Any]]:
+        """One page of payments matching a query predicate."""
+        params = {"where": where, "limit": str(limit), "offset": str(offset), "sort": sort, "withTotal": "false"}
+        page = await self._call("GET", f"{self._project_url}/payments", params=params, idempotent=True)
+        results = page.get("results")
+        return [item for item in results if isinstance(item, dict)] if isinstance(results, list) else []
 
     async def update_payment(self, payment: dict[str, Any], actions: ActionsFor) -> dict[str, Any]:
         async def reread() -> dict[str, Any]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from giftcard_connector.auth.session import SessionContext, require_session
 from giftcard_connector.errors import GiftCardError
+from giftcard_connector.giftcards.idempotency import check_header
 from giftcard_connector.giftcards.schemas import UNKNOWN_CARD_MESSAGE, BalanceRequest, RedeemRequest
 from giftcard_connector.http import FastJSONResponse, parse_body
 from giftcard_connector.providers.base import BalanceState
@@ -32,7 +33,11 @@ async def redeem(request: Request, session: Session) -> dict[str, Any]:
     body = await parse_body(request, RedeemRequest)
     require_possible_code(body)
     service = request.app.state.services.giftcards
-    redemption = await service.redeem(session, body.clean_code, body.clean_pin, body.redeemAmount.to_money())
+    # The Enabler's Idempotency-Key names this redemption (contract section 9); optional.
+    header_key = check_header(request.headers.get("idempotency-key"))
+    redemption = await service.redeem(
+        session, body.clean_code, body.clean_pin, body.redeemAmount.to_money(), header_key
+    )
     result: dict[str, Any] = redemption.body()
     return result
 

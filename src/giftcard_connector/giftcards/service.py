@@ -1,19 +1,30 @@
-"""Enabler-facing flows: balance check and redemption (contract section 4)."""
+"""Enabler-facing flows: balance check and redemption (contract sections 4 and 9).
+
+A redemption follows the one transaction model (commercetools/transactions.py):
+1. the payment is created WITH its Initial Charge (or Authorization), keyed by the redemption's name;
+2. it is added to the cart with the cart version the owed-amount check read (in-flight payments
+   count as taken); on 409 the cart is re-read and checked again; when it no longer fits, the
+   transaction is recorded Failure (the provider was never called) and the answer is 400;
+3. the provider is called with the transaction's idempotency key, and the outcome recorded.
+So the amount owed holds across Processor copies without any lock: two copies can both pass the
+check, but only one addPayment per cart version succeeds and the other re-checks.
+On a fresh cart that is five commercetools calls: session, cart, create, addPayment, record.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 
 from giftcard_connector.auth.session import SessionContext
 from giftcard_connector.commercetools import payments as rules
+from giftcard_connector.commercetools import transactions as txn
 from giftcard_connector.commercetools.client import CommercetoolsClient
 from giftcard_connector.errors import ApiError, GiftCardError, InvalidField, UpstreamError
-from giftcard_connector.giftcards.idempotency import KeyedLocks, attempt_key, redemption_key
+from giftcard_connector.giftcards.idempotency import KeyedLocks, attempt_key, attempt_number, redemption_key
 from giftcard_connector.log import mask_code
 from giftcard_connector.money import Money
 from giftcard_connector.providers.base import (
@@ -30,6 +41,12 @@ log = structlog.get_logger(__name__)
 
 _UNAVAILABLE_MESSAGE = "The gift card provider is not available; please try again"
 _PENDING_MESSAGE = "The gift card provider did not confirm the redemption; submit again to complete it"
+# Attempts of one redemption name (each after the previous one failed, was refunded or cancelled).
+MAX_ATTEMPTS = 20
+# An intent younger than this may still be driven with its key by a resubmit; an older one whose key
+# the provider never received is recorded Failure and the submit becomes a new attempt. Also the
+# reconciler's default grace period: far longer than a provider call with its retry (two timeouts).
+GRACE_SECONDS = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +61,11 @@ class Redemption:
             "paymentReference": self.payment_id,
             "redemptionId": self.redemption_id,
         }
+
+
+class _NoLongerFits(Exception):
+    def __init__(self, owed: Money) -> None:
+        self.owed = owed
 
 
 def balance_error(result: BalanceResult) -> GiftCardError:
@@ -61,6 +83,14 @@ def check_usable(result: BalanceResult, cart_currency: str) -> Money:
     return result.amount
 
 
+def _too_much(amount: Money, owed: Money) -> InvalidField:
+    return InvalidField(
+        "redeemAmount.centAmount",
+        f"redeemAmount {amount.cent_amount} is more than the cart still owes ({owed.cent_amount})",
+        maxCentAmount=owed.cent_amount,
+    )
+
+
 def check_redeem_amount(amount: Money, owed: Money, card_balance: Money) -> None:
     """Server-side amount rules: positive, the cart's currency, at most owed, at most the balance."""
     if amount.currency_code != owed.currency_code:
@@ -71,11 +101,7 @@ def check_redeem_amount(amount: Money, owed: Money, card_balance: Money) -> None
     if amount.cent_amount <= 0:
         raise InvalidField("redeemAmount.centAmount", "redeemAmount must be a positive amount")
     if amount.cent_amount > owed.cent_amount:
-        raise InvalidField(
-            "redeemAmount.centAmount",
-            f"redeemAmount {amount.cent_amount} is more than the cart still owes ({owed.cent_amount})",
-            maxCentAmount=owed.cent_amount,
-        )
+        raise _too_much(amount, owed)
     if amount.cent_amount > card_balance.cent_amount:
         raise InvalidField(
             "redeemAmount.centAmount",
@@ -84,8 +110,23 @@ def check_redeem_amount(amount: Money, owed: Money, card_balance: Money) -> None
         )
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def _fits(amount: Money) -> Any:
+    def check(cart: dict[str, Any]) -> None:
+        owed = rules.amount_owed(cart)
+        if amount.cent_amount > owed.cent_amount:
+            raise _NoLongerFits(owed)
+
+    return check
+
+
+def _twins(cart: dict[str, Any], name: str) -> dict[int, dict[str, Any]]:
+    """The cart's payments of this redemption name, by attempt number."""
+    found: dict[int, dict[str, Any]] = {}
+    for payment in rules.expanded_payments(cart):
+        number = attempt_number(name, str(payment.get("key") or ""))
+        if number is not None:
+            found[number] = payment
+    return found
 
 
 class GiftCardService:
@@ -96,7 +137,7 @@ class GiftCardService:
         self._provider = provider
         self._capture_mode = capture_mode
         self._locks = KeyedLocks()
-        self._transaction_type = "Authorization" if capture_mode is CaptureMode.AUTHORIZE else "Charge"
+        self._kind = "Authorization" if capture_mode is CaptureMode.AUTHORIZE else "Charge"
 
     async def _provider_balance(self, code: str, pin: str | None) -> BalanceResult:
         try:
@@ -111,42 +152,56 @@ class GiftCardService:
         amount = check_usable(result, rules.cart_total(cart).currency_code)
         return {"status": {"state": BalanceState.VALID.value}, "amount": amount.to_json()}
 
-    async def redeem(self, session: SessionContext, code: str, pin: str | None, amount: Money) -> Redemption:
-        key = redemption_key(session.session_id, code, amount)
-        # One redemption per cart at a time in this process: a second submit then sees the first's
-        # payment (same key: no second charge; other amount: the owed amount already lowered).
+    async def redeem(
+        self, session: SessionContext, code: str, pin: str | None, amount: Money, header_key: str | None = None
+    ) -> Redemption:
+        name = redemption_key(session.session_id, code, amount, header_key)
+        # Only an optimisation (fewer 409s between submits in this process); the guarantee is the
+        # version-conditional addPayment and the payment key's uniqueness in commercetools.
         async with self._locks.hold(session.cart_id):
             cart, card = await asyncio.gather(self._ct.get_cart(session.cart_id), self._provider_balance(code, pin))
-            existing, attempt = _find_attempt(cart, key)
-            if existing is not None:
-                if existing.get("transactions"):
-                    done = _settled(existing, self._transaction_type)
+            twins = _twins(cart, name)
+            for number in sorted(twins):
+                if rules.is_live_redemption(twins[number]):
+                    done = await self._resume(cart, twins[number], code, pin, amount)
                     if done is not None:
                         return done
-                elif _recently_created(existing):
-                    # No outcome yet and young: another Processor copy is moving the money right now.
-                    raise ApiError(409, "RedemptionInProgress", "This redemption is already being processed")
-                # Created earlier but never settled (a crash, or a provider that did not answer):
-                # drive it to an outcome with the same provider idempotency key.
-                return await self._drive(existing, code, pin, amount)
-            balance = check_usable(card, rules.cart_total(cart).currency_code)
-            check_redeem_amount(amount, rules.amount_owed(cart), balance)
-            payment = await self._create_payment(session, cart, attempt_key(key, attempt), amount)
-            await self._ct.add_payment_to_cart(cart, str(payment["id"]))
-            log.info("redemption_started", payment_id=payment["id"], card=mask_code(code), amount=str(amount))
-            return await self._drive(payment, code, pin, amount)
+                    cart = await self._ct.get_cart(session.cart_id)  # that attempt is over: owed changed
+            attempt = max(twins, default=0) + 1
+            while attempt <= MAX_ATTEMPTS:
+                key = attempt_key(name, attempt)
+                balance = check_usable(card, rules.cart_total(cart).currency_code)
+                check_redeem_amount(amount, rules.amount_owed(cart), balance)
+                payment = await self._create_payment(session, cart, key, amount)
+                if payment is not None:
+                    log.info("redemption_started", payment_id=payment["id"], card=mask_code(code), amount=str(amount))
+                    await self._reserve(cart, payment, amount)
+                    return await self._drive(payment, self._intent(payment), code, pin, amount)
+                # The key exists but was not on the cart as read: made by another copy (perhaps never
+                # added to the cart, after a crash). Resume it if it stands, else try the next attempt.
+                existing = await self._ct.get_payment_by_key(key)
+                cart = await self._ct.get_cart(session.cart_id)
+                if existing is not None and rules.is_live_redemption(existing):
+                    done = await self._resume(cart, existing, code, pin, amount)
+                    if done is not None:
+                        return done
+                    cart = await self._ct.get_cart(session.cart_id)
+                attempt += 1
+            raise ApiError(409, "TooManyAttempts", "This redemption was tried too many times; start a new one")
 
     async def _create_payment(
         self, session: SessionContext, cart: dict[str, Any], key: str, amount: Money
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | None:
+        """The payment with its Initial transaction (the intent), or None when the key is taken."""
         draft: dict[str, Any] = {
             "key": key,
             "amountPlanned": amount.to_json(),
             "paymentMethodInfo": {
-                "method": "giftcard",
+                "method": rules.PAYMENT_METHOD,
                 "paymentInterface": session.payment_interface or self._provider.name,
                 "name": {"en": "Gift card"},
             },
+            "transactions": [txn.intent(self._kind, amount, txn.new_marker())],
         }
         if cart.get("customerId"):
             draft["customer"] = {"typeId": "customer", "id": cart["customerId"]}
@@ -156,114 +211,91 @@ class GiftCardService:
             return await self._ct.create_payment(draft)
         except UpstreamError as error:
             if error.status_code == 400 and any(e.get("code") == "DuplicateField" for e in error.errors):
-                # Another Processor copy is creating the same redemption right now.
-                raise ApiError(409, "RedemptionInProgress", "This redemption is already being processed") from None
+                return None
             raise
 
-    async def _drive(self, payment: dict[str, Any], code: str, pin: str | None, amount: Money) -> Redemption:
-        """Move the money at the provider and record the outcome on the payment in one update."""
-        idempotency_key = f"{payment['id']}:{self._transaction_type.lower()}"
-        outcome = await self._call_provider(code, pin, amount, idempotency_key)
-        reference = outcome.reference if outcome.status is OperationStatus.SUCCESS else None
-        state = outcome.status.value
-        interaction_id = reference or idempotency_key
-        kind = self._transaction_type
+    def _intent(self, payment: dict[str, Any]) -> dict[str, Any]:
+        transaction = next((t for t in rules.transactions(payment) if t.get("type") == self._kind), None)
+        if transaction is None:
+            raise ApiError(409, "RedemptionInconsistent", "The redemption's payment has no transaction to settle")
+        return transaction
 
-        def record(current: dict[str, Any]) -> list[dict[str, Any]]:
-            return outcome_actions(current, kind, amount, state, reference, interaction_id)
+    async def _reserve(self, cart: dict[str, Any], payment: dict[str, Any], amount: Money) -> None:
+        """Add the payment to the cart, conditional on the cart version; if it no longer fits, record
+        its intent Failure (the provider was never called) and answer 400."""
+        try:
+            await self._ct.add_payment_to_cart(cart, str(payment["id"]), _fits(amount))
+        except _NoLongerFits as no:
+            refusal = OperationResult(OperationStatus.FAILURE, message="The cart no longer owes this amount")
+            await txn.record(self._ct, payment, str(self._intent(payment)["id"]), refusal)
+            log.info("redemption_no_longer_fits", payment_id=payment["id"], owed=str(no.owed))
+            raise _too_much(amount, no.owed) from None
 
-        await self._ct.update_payment(payment, record)
-        log.info("redemption_recorded", payment_id=payment["id"], state=state, card=mask_code(code))
-        if outcome.status is OperationStatus.FAILURE:
-            raise GiftCardError(outcome.reason or BalanceState.GENERIC_ERROR, outcome.message or "Redemption failed")
-        if outcome.status is OperationStatus.PENDING and outcome.reference is None:
-            raise GiftCardError(BalanceState.GENERIC_ERROR, _PENDING_MESSAGE, status_code=503)
-        return Redemption("Success", str(payment["id"]), outcome.reference)
-
-    async def _call_provider(self, code: str, pin: str | None, amount: Money, idempotency_key: str) -> OperationResult:
-        call = self._provider.authorize if self._capture_mode is CaptureMode.AUTHORIZE else self._provider.redeem
-        # The idempotency key makes a second try safe: the provider answers the first one's result.
-        for attempt in (1, 2):
-            try:
-                return await call(code, pin, amount, idempotency_key)
-            except ProviderUnavailable as error:
-                log.warning("provider_redeem_unavailable", attempt=attempt, error=str(error), card=mask_code(code))
-        # Unknown whether money moved: leave a Pending transaction; a repeated submit settles it.
-        return OperationResult(OperationStatus.PENDING, reference=None, message=_PENDING_MESSAGE)
-
-
-def _find_attempt(cart: dict[str, Any], key: str) -> tuple[dict[str, Any] | None, int]:
-    """The unsettled-or-successful payment for this redemption, or the next attempt number."""
-    attempts = 0
-    for payment in rules.expanded_payments(cart):
-        payment_key = str(payment.get("key") or "")
-        if payment_key != key and not payment_key.startswith(f"{key}-"):
-            continue
-        attempts += 1
-        states = {t.get("state") for t in rules.transactions(payment)}
-        if not states or states & {"Success", "Pending", "Initial"}:
-            return payment, attempts
-    return None, attempts + 1
-
-
-# A payment without an outcome younger than this is taken to be in flight in another Processor copy
-# (longer than a provider call with its retry can take); an older one was abandoned and is settled.
-IN_FLIGHT_SECONDS = 60.0
-
-
-def _recently_created(payment: dict[str, Any]) -> bool:
-    created = payment.get("createdAt")
-    if not isinstance(created, str):
-        return False
-    try:
-        created_at = datetime.fromisoformat(created.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return (datetime.now(UTC) - created_at).total_seconds() < IN_FLIGHT_SECONDS
-
-
-def _settled(payment: dict[str, Any], kind: str) -> Redemption | None:
-    for transaction in rules.transactions(payment):
-        if transaction.get("type") == kind and transaction.get("state") == "Success":
+    async def _resume(
+        self, cart: dict[str, Any], payment: dict[str, Any], code: str, pin: str | None, amount: Money
+    ) -> Redemption | None:
+        """A submit of a redemption that already stands: its outcome, settling it first when it has
+        none; None when it turns out refused or never received (the submit is then a new attempt)."""
+        if Money.from_json(payment["amountPlanned"]) != amount:
+            raise InvalidField("Idempotency-Key", "This Idempotency-Key was already used for another amount")
+        transaction = self._intent(payment)
+        on_cart = rules.has_payment(cart, str(payment["id"]))
+        if transaction.get("state") == "Success":
+            if not on_cart:
+                await self._ct.add_payment_to_cart(cart, str(payment["id"]))  # the money moved: show it
             return Redemption("Success", str(payment["id"]), rules.provider_reference(payment))
-    return None
+        try:
+            result = await txn.ask(self._provider, payment, transaction, give_up_after=GRACE_SECONDS)
+        except ProviderUnavailable as error:
+            log.warning("provider_status_unavailable", payment_id=payment["id"], error=str(error))
+            raise GiftCardError(BalanceState.GENERIC_ERROR, _UNAVAILABLE_MESSAGE, status_code=503) from None
+        if result is None:
+            # The provider never received this key and the intent is young: drive it with the same
+            # key (a copy doing the same at this moment is harmless: the provider acts once per key).
+            if not on_cart:
+                await self._reserve(cart, payment, amount)
+            return await self._drive(payment, transaction, code, pin, amount)
+        settled = await txn.record(self._ct, payment, str(transaction["id"]), result, interface_id=True)
+        log.info("redemption_settled", payment_id=payment["id"], state=settled.state)
+        if settled.state == "Success":
+            if not on_cart:
+                await self._ct.add_payment_to_cart(cart, str(payment["id"]))
+            return Redemption("Success", str(payment["id"]), settled.result.reference)
+        return None
 
+    async def _drive(
+        self, payment: dict[str, Any], transaction: dict[str, Any], code: str, pin: str | None, amount: Money
+    ) -> Redemption:
+        """Move the money with the transaction's key and record the outcome."""
+        move = self._provider.authorize if self._kind == "Authorization" else self._provider.redeem
 
-def _pending_transaction(payment: dict[str, Any], kind: str) -> dict[str, Any] | None:
-    for transaction in rules.transactions(payment):
-        if transaction.get("type") == kind and transaction.get("state") in {"Pending", "Initial"}:
-            return transaction
-    return None
+        async def call(key: str) -> OperationResult:
+            return await move(code, pin, amount, key)
 
+        settled = await txn.run(self._ct, payment, str(transaction["id"]), call, interface_id=True, attempts=2)
+        result = settled.result
+        log.info("redemption_recorded", payment_id=payment["id"], state=settled.state, card=mask_code(code))
+        if settled.contradicted:
+            await self._undo(settled.payment, transaction, result, amount)
+            raise GiftCardError(BalanceState.GENERIC_ERROR, _UNAVAILABLE_MESSAGE, status_code=503)
+        if settled.state == "Success":
+            return Redemption("Success", str(payment["id"]), result.reference)
+        if settled.state == "Failure":
+            raise GiftCardError(result.reason or BalanceState.GENERIC_ERROR, result.message or "Redemption failed")
+        raise GiftCardError(BalanceState.GENERIC_ERROR, _PENDING_MESSAGE, status_code=503)
 
-def outcome_actions(
-    payment: dict[str, Any], kind: str, amount: Money, state: str, reference: str | None, interaction_id: str
-) -> list[dict[str, Any]]:
-    """The update that records a redemption's outcome, derived from the payment as it is now: when a
-    concurrent writer (another Processor copy settling the same redemption) already recorded it,
-    nothing (an empty list) is recorded twice."""
-    if any(
-        t.get("type") == kind and t.get("interactionId") == interaction_id and t.get("state") == state
-        for t in rules.transactions(payment)
-    ):
-        return []
-    actions: list[dict[str, Any]] = []
-    if reference:
-        actions.append({"action": "setInterfaceId", "interfaceId": reference})
-    pending = _pending_transaction(payment, kind)
-    if pending is not None:
-        actions.append({"action": "changeTransactionState", "transactionId": pending["id"], "state": state})
-        if reference:
-            actions.append(
-                {"action": "changeTransactionInteractionId", "transactionId": pending["id"], "interactionId": reference}
-            )
-        return actions
-    transaction = {
-        "type": kind,
-        "amount": amount.to_json(),
-        "state": state,
-        "interactionId": interaction_id,
-        "timestamp": _now(),
-    }
-    actions.append({"action": "addTransaction", "transaction": transaction})
-    return actions
+    async def _undo(
+        self, payment: dict[str, Any], transaction: dict[str, Any], result: OperationResult, amount: Money
+    ) -> None:
+        """The provider moved money for a transaction already recorded Failure (it arrived after the
+        grace period): give it back, with a key of its own so a repeat undoes it once."""
+        assert result.reference is not None
+        key = f"{txn.key_of(payment, transaction)}:undo"
+        try:
+            if self._kind == "Authorization":
+                undone = await self._provider.void(result.reference, key)
+            else:
+                undone = await self._provider.refund(result.reference, amount, key)
+        except ProviderUnavailable as error:
+            undone = OperationResult(OperationStatus.PENDING, message=str(error))
+        log.error("late_provider_movement_undone", payment_id=payment["id"], undo=undone.status.value, key=key)
