@@ -14,7 +14,6 @@ import orjson
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,6 +24,7 @@ from giftcard_connector.auth.oauth2 import Introspector
 from giftcard_connector.commercetools.client import CommercetoolsClient, CommercetoolsConfig
 from giftcard_connector.context import caller_sent_correlation_id, correlation_id
 from giftcard_connector.edge import TOO_LARGE_MESSAGE, install_edge
+from giftcard_connector.enabler_files import EnablerFiles
 from giftcard_connector.errors import ApiError, GiftCardError, InvalidJsonInput
 from giftcard_connector.giftcards.routes import router as giftcards_router
 from giftcard_connector.giftcards.service import GiftCardService
@@ -196,7 +196,7 @@ def create_app(settings: Settings, provider: GiftCardProvider | None = None) -> 
 
     app.include_router(giftcards_router)
     app.include_router(operations_router)
-    app.mount("/enabler", StaticFiles(directory=enabler_dir(), check_dir=False), name="enabler")
+    app.mount("/enabler", EnablerFiles(enabler_dir()), name="enabler")
 
     install_edge(app, max_body_bytes=MAX_BODY_BYTES, render=render_error, log_error=log_unhandled)
     origins = settings.CORS_ALLOWED_ORIGINS
