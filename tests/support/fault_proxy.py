@@ -22,6 +22,7 @@ import asyncio
 import re
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import TracebackType
@@ -101,6 +102,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._rules: list[Rule] = []
         self._passed: list[Passed] = []
+        self._in_flight = 0
         self._port = 0
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -145,6 +147,22 @@ class FaultProxy:
             for p in self.requests
             if p.fault is not None and method in ("*", p.method) and pattern.fullmatch(p.path) is not None
         ]
+
+    @property
+    def in_flight(self) -> int:
+        """Requests inside the proxy right now (being forwarded, delayed or answered)."""
+        with self._lock:
+            return self._in_flight
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until no request is inside the proxy (a delayed one has reached the upstream and come back)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._in_flight == 0:
+                    return
+            time.sleep(0.02)
+        raise TimeoutError(f"requests still in the proxy after {timeout}s")
 
     def _rule_for(self, method: str, path: str) -> Rule | None:
         with self._lock:
@@ -209,6 +227,15 @@ class FaultProxy:
 
     # -- one request ----------------------------------------------------------------------------
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        with self._lock:
+            self._in_flight += 1
+        try:
+            return await self._pass(request)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    async def _pass(self, request: web.BaseRequest) -> web.StreamResponse:
         method, path = request.method, request.path
         body = await request.read()
         rule = self._rule_for(method, path)

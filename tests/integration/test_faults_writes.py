@@ -1,0 +1,193 @@
+"""Cut every write of every money flow, then do what happens in real life, and the money is still right.
+
+For each flow (redeem direct and authorize, capture, partial capture, refund, partial refund, cancel and
+reverse of a charge and of a hold) and each of its writes (the provider's money call; each commercetools
+write) a fault is injected at a real HTTP boundary (tests/support/fault_proxy.py): the answer is lost after
+the upstream acted, a 5xx without forwarding, a delay past the Processor's timeout (the upstream acts
+late), a refused connection. Then the shopper submits again / Checkout repeats the action until it gets a
+definite answer, `giftcard-connector reconcile` runs, and the ledger and commercetools must agree exactly
+(tests/support/money_invariant.py) with the card's balance as if the flow had run once. On the ledger with
+SQLite and with PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from giftcard_devkit.emulator import DEFAULT_PROJECT_KEY
+from tests.support.fault_proxy import Fault, Rule
+from tests.support.fault_stack import (
+    PAST_TIMEOUT,
+    FaultStack,
+    IssuedCard,
+    Shopper,
+    fault_stack,
+    intent_call,
+    redeem_call,
+    stack,
+)
+from tests.support.flows import money
+from tests.support.ledger_fixture import ledger_run
+
+__all__ = ["fault_stack", "ledger_run", "stack"]
+
+ISSUED = 5000
+REDEEMED = 3000
+
+
+@dataclass(frozen=True)
+class Flow:
+    mode: str  # GIFTCARD_CAPTURE_MODE
+    action: dict[str, Any] | None  # the payment intent under test; None: the redemption itself
+    balance: int  # the card after the flow ran exactly once
+    available: int
+
+
+FLOWS = {
+    "redeem-direct": Flow("direct", None, ISSUED - REDEEMED, ISSUED - REDEEMED),
+    "redeem-authorize": Flow("authorize", None, ISSUED, ISSUED - REDEEMED),
+    "capture": Flow("authorize", {"action": "capturePayment", "amount": money(REDEEMED)}, 2000, 2000),
+    "partial-capture": Flow("authorize", {"action": "capturePayment", "amount": money(2000)}, 3000, 3000),
+    "refund": Flow("direct", {"action": "refundPayment", "amount": money(REDEEMED)}, ISSUED, ISSUED),
+    "partial-refund": Flow("direct", {"action": "refundPayment", "amount": money(1000)}, 3000, 3000),
+    "cancel-charge": Flow("direct", {"action": "cancelPayment"}, ISSUED, ISSUED),
+    "cancel-hold": Flow("authorize", {"action": "cancelPayment"}, ISSUED, ISSUED),
+    "reverse-charge": Flow("direct", {"action": "reversePayment"}, ISSUED, ISSUED),
+    "reverse-hold": Flow("authorize", {"action": "reversePayment"}, ISSUED, ISSUED),
+}
+
+
+@dataclass(frozen=True)
+class Write:
+    upstream: str  # "ledger" or "commercetools"
+    method: str
+    path: str
+    nth: int = 1  # which matching request of the flow is cut
+
+    def rule(self, fault: Fault) -> Rule:
+        # A provider call is cut every time during the first attempt, so a retry inside the Processor
+        # cannot hide the fault; a commercetools write is cut once.
+        times = 0 if self.upstream == "ledger" else 1
+        return Rule(self.method, self.path, fault, nth=self.nth, times=times, delay=PAST_TIMEOUT)
+
+
+PROJECT = DEFAULT_PROJECT_KEY
+PROVIDER_CALL = Write("ledger", "POST", r"/v1/(?!cards/).+")  # debit, hold, capture, void, refund
+CREATE_PAYMENT = Write("commercetools", "POST", rf"/{PROJECT}/payments")
+ADD_PAYMENT = Write("commercetools", "POST", rf"/{PROJECT}/carts/[^/]+")
+FIRST_PAYMENT_UPDATE = Write("commercetools", "POST", rf"/{PROJECT}/payments/[^/]+", nth=1)
+SECOND_PAYMENT_UPDATE = Write("commercetools", "POST", rf"/{PROJECT}/payments/[^/]+", nth=2)
+
+# The payment is created with its Initial transaction, so the first update after it records the outcome.
+REDEEM_WRITES = {
+    "create-payment": CREATE_PAYMENT,
+    "add-payment": ADD_PAYMENT,
+    "provider": PROVIDER_CALL,
+    "record-outcome": FIRST_PAYMENT_UPDATE,
+}
+INTENT_WRITES = {
+    "add-transaction": FIRST_PAYMENT_UPDATE,
+    "provider": PROVIDER_CALL,
+    "record-outcome": SECOND_PAYMENT_UPDATE,
+}
+# Toward commercetools "lost answer" and "5xx" are the two outcomes that matter (it wrote / it did not);
+# toward the provider also a late action after the timeout and a refused connection.
+FAULTS = {"commercetools": (Fault.DROP_ANSWER, Fault.ERROR), "ledger": tuple(Fault)}
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for flow_name, flow in FLOWS.items():
+        writes = REDEEM_WRITES if flow.action is None else INTENT_WRITES
+        for write_name, write in writes.items():
+            for fault in FAULTS[write.upstream]:
+                cases.append(pytest.param(flow, write, fault, id=f"{flow_name}-{write_name}-{fault.value}"))
+    return cases
+
+
+# -- what counts as a definite answer, and what an answer may be while the outcome is unknown ------------
+
+
+def _redeem_definite(answer: httpx.Response) -> bool:
+    return answer.status_code == 200
+
+
+def _intent_definite(answer: httpx.Response) -> bool:
+    return answer.status_code == 200 and answer.json().get("outcome") in {"approved", "rejected"}
+
+
+def _check_first_answer(flow: Flow, answer: httpx.Response) -> None:
+    """Under a fault the Processor may say "not now", never a refusal or a 500 (contract 4)."""
+    assert answer.status_code in {200, 409, 502, 503, 504}, answer.text
+    if answer.status_code == 200 and flow.action is None:
+        assert answer.json()["result"] == "Success", answer.text
+    elif answer.status_code == 200:
+        assert answer.json()["outcome"] in {"approved", "received"}, answer.text
+
+
+def _until_definite(
+    stack: FaultStack, mode: str, call: Callable[[], httpx.Response], definite: Callable[[httpx.Response], bool]
+) -> httpx.Response:
+    """Submit again / repeat the action as a shopper and Checkout do; after two tries the reconciler runs."""
+    answer = call()
+    for attempt in range(3):
+        if definite(answer):
+            break
+        if attempt == 2:
+            stack.reconcile(mode)
+        time.sleep(0.2)
+        answer = call()
+    return answer
+
+
+def _redeemed_payment(stack: FaultStack, shopper: Shopper, card: IssuedCard, mode: str) -> str:
+    answer = redeem_call(stack.api(mode), shopper, card, REDEEMED)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["paymentReference"])
+
+
+@pytest.mark.parametrize(("flow", "write", "fault"), _cases())
+def test_a_cut_write_then_a_retry_and_reconcile_leave_ledger_and_commercetools_agreeing(
+    stack: FaultStack, flow: Flow, write: Write, fault: Fault
+) -> None:
+    card = stack.issue(ISSUED)
+    shopper = stack.shopper()
+    api = stack.api(flow.mode)
+    action = flow.action
+    if action is None:
+
+        def call() -> httpx.Response:
+            return redeem_call(api, shopper, card, REDEEMED)
+
+        definite = _redeem_definite
+    else:
+        payment_id = _redeemed_payment(stack, shopper, card, flow.mode)
+
+        def call() -> httpx.Response:
+            return intent_call(api, stack.emulator, payment_id, action)
+
+        definite = _intent_definite
+
+    proxy = stack.ledger_proxy if write.upstream == "ledger" else stack.ct_proxy
+    rule = write.rule(fault)
+    proxy.add(rule)
+    first = call()
+    assert rule.fired, f"the flow never made the write {write}: nothing was cut"
+    _check_first_answer(flow, first)
+    proxy.clear()
+
+    last = first if definite(first) else _until_definite(stack, flow.mode, call, definite)
+    assert definite(last), f"no definite answer after retries and reconcile: {last.status_code} {last.text}"
+    if action is None:
+        assert last.json()["result"] == "Success", last.text
+    else:
+        assert last.json() == {"outcome": "approved"}, last.text
+
+    stack.reconcile(flow.mode)
+    stack.assert_agree(card, shopper, balance=flow.balance, available=flow.available)
