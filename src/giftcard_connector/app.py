@@ -29,6 +29,8 @@ from giftcard_connector.errors import ApiError, GiftCardError, InvalidJsonInput
 from giftcard_connector.giftcards.routes import router as giftcards_router
 from giftcard_connector.giftcards.service import GiftCardService
 from giftcard_connector.http import MAX_BODY_BYTES, FastJSONResponse
+from giftcard_connector.observability.middleware import install_observability
+from giftcard_connector.observability.readiness import ReadinessCache, processor_checks, readiness_body
 from giftcard_connector.operations.payment_intents import PaymentIntentService
 from giftcard_connector.operations.routes import router as operations_router
 from giftcard_connector.operations.status import StatusService
@@ -194,6 +196,17 @@ def create_app(settings: Settings, provider: GiftCardProvider | None = None) -> 
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    readiness = ReadinessCache(settings.READINESS_CACHE_SECONDS)
+
+    @app.get("/ready")
+    async def ready(request: Request) -> FastJSONResponse:
+        """Readiness: a commercetools token is obtainable and the provider answers (cached a few seconds)."""
+        services: Services = request.app.state.services
+        timeout = settings.HEALTH_CHECK_TIMEOUT / 1000
+        checks = await readiness.checks(lambda: processor_checks(services.commercetools, services.provider, timeout))
+        status, body = readiness_body(checks)
+        return FastJSONResponse(body, status_code=status)
+
     app.include_router(giftcards_router)
     app.include_router(operations_router)
     app.mount("/enabler", EnablerFiles(enabler_dir()), name="enabler")
@@ -208,5 +221,6 @@ def create_app(settings: Settings, provider: GiftCardProvider | None = None) -> 
         expose_headers=["X-Correlation-ID"],
         max_age=600,
     )
+    install_observability(app, service="processor")
     app.add_middleware(CorrelationIdMiddleware)
     return app

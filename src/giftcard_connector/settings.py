@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     CORS_ALLOWED_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
     # Worker processes for `serve` (1 = a single event loop; scale out with more copies).
     WORKERS: int = Field(default=1, ge=1, le=64)
+    # OpenTelemetry traces over OTLP/HTTP (needs the [otel] extra; OTEL_EXPORTER_OTLP_* say where to).
+    TRACING_ENABLED: bool = False
+    # How long GET /ready reuses its last answer (token obtainable, provider reachable).
+    READINESS_CACHE_SECONDS: float = Field(default=5.0, ge=0)
 
     # Guessing protection (contract section 10). Limits in the `limits` notation: "10/minute", "5/hour".
     RATE_LIMIT_ENABLED: bool = True

@@ -70,7 +70,7 @@ async def processor_checks(client: CommercetoolsClient, provider: GiftCardProvid
         return Check("commercetools token", True)
 
     async def reachable() -> Check:
-        name = f"provider {provider.name}"
+        name = "provider"
         try:
             async with asyncio.timeout(seconds):
                 health = await provider.health()
