@@ -176,3 +176,25 @@ async def test_readiness_is_cached_and_shared_by_concurrent_probes() -> None:
     now[0] += 0.2
     status, body = readiness_body(await cache.checks(probe))
     assert calls == 2 and status == 200 and body["status"] == "ready"
+
+
+async def test_a_path_answered_before_routing_is_named_only_when_declared() -> None:
+    """The ledger's debit fast lane answers before the router: its fixed path is the label, nothing else is."""
+
+    class FastLane:
+        def __init__(self, app: object) -> None:
+            self.app = app
+
+        async def __call__(self, scope: dict[str, object], receive: object, send: object) -> None:
+            await send({"type": "http.response.start", "status": 201, "headers": []})  # type: ignore[operator]
+            await send({"type": "http.response.body", "body": b"{}"})  # type: ignore[operator]
+
+    app = FastAPI()
+    app.add_middleware(FastLane)  # type: ignore[arg-type]
+    install_observability(app, service="lane-test", fixed_paths=["/v1/redemptions"])
+    async with client(app) as http:
+        await http.post("/v1/redemptions", json={})
+        await http.post("/v1/redemptions/abc", json={})
+    labels = {"service": "lane-test", "method": "POST", "status": "201"}
+    assert sample("giftcard_http_requests_total", **labels, route="/v1/redemptions") == 1
+    assert sample("giftcard_http_requests_total", **labels, route="unmatched") == 1

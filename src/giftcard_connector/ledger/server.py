@@ -10,10 +10,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from giftcard_connector.ledger import debit_lane
 from giftcard_connector.ledger.api import create_app
 from giftcard_connector.ledger.migrate import migrate
 from giftcard_connector.ledger.settings import LedgerSettings, load_ledger_settings
 from giftcard_connector.ledger.wiring import build_service, open_database
+from giftcard_connector.log import configure_logging
+from giftcard_connector.observability.middleware import install_observability
 
 log = logging.getLogger("giftcard_connector.ledger")
 
@@ -30,12 +33,17 @@ def build_app(settings: LedgerSettings) -> FastAPI:
         yield
         await database.dispose()
 
-    return create_app(service, lifespan=lifespan)
+    app = create_app(service, lifespan=lifespan)
+    # /metrics and one log line per request; debits the fast lane answers are named by their path.
+    install_observability(app, service="ledger", read_correlation_id=True, fixed_paths=[debit_lane.PATH])
+    return app
 
 
 def app_from_environment() -> FastAPI:
     """The app factory each worker process calls (`serve` checked the settings before starting them)."""
-    return build_app(load_ledger_settings())
+    settings = load_ledger_settings()
+    configure_logging(settings.log_level)
+    return build_app(settings)
 
 
 async def _migrate_once(settings: LedgerSettings) -> None:
@@ -49,7 +57,7 @@ async def _migrate_once(settings: LedgerSettings) -> None:
 def serve(settings: LedgerSettings) -> int:
     import uvicorn
 
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level)  # the ledger's records and uvicorn's: one JSON stream
     if settings.workers > 1:
         # Several processes on one port need an import string. Migrate once here, not in every worker
         # at the same moment.
@@ -72,6 +80,7 @@ def serve(settings: LedgerSettings) -> int:
         http="httptools",
         log_level=settings.log_level.lower(),
         access_log=False,
+        log_config=None,  # uvicorn's records go through log.py's JSON handler
         server_header=False,
     )
     return 0

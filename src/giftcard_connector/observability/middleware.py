@@ -9,6 +9,7 @@ metrics. Nothing from the body or the query string is read: a card code or PIN c
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 import structlog
 from fastapi import FastAPI
@@ -28,18 +29,30 @@ QUIET_ROUTES = frozenset({"/health", "/ready", "/metrics", "/v1/health"})
 UNMATCHED = "unmatched"
 
 
-def route_template(scope: Scope) -> str:
+def route_template(scope: Scope, fixed_paths: frozenset[str] = frozenset()) -> str:
     route = scope.get("route")
     if isinstance(route, Mount):
         return f"{route.path}/{{path}}"
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED
+    if isinstance(path, str):
+        return path
+    # Answered by a middleware before routing (the ledger's debit fast lane): a route without
+    # parameters is still named by its path.
+    return scope["path"] if scope["path"] in fixed_paths else UNMATCHED
 
 
 class RequestObserver:
-    def __init__(self, app: ASGIApp, service: str, *, read_correlation_id: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        service: str,
+        *,
+        read_correlation_id: bool = False,
+        fixed_paths: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.service = service
+        self.fixed_paths = fixed_paths
         # For a service without CorrelationIdMiddleware (the ledger): the caller's id names the log line.
         self.read_correlation_id = read_correlation_id
 
@@ -71,7 +84,7 @@ class RequestObserver:
             raise
         finally:
             seconds = time.perf_counter() - started
-            route = route_template(scope)
+            route = route_template(scope, self.fixed_paths)
             observe_request(self.service, method, route, status, seconds)
             if span is not None:
                 tracing.end_server_span(span, route, status, error)
@@ -90,11 +103,18 @@ async def metrics_endpoint(_: Request) -> Response:
     return Response(body, media_type=content_type)
 
 
-def install_observability(app: FastAPI, service: str, *, read_correlation_id: bool = False) -> None:
+def install_observability(
+    app: FastAPI, service: str, *, read_correlation_id: bool = False, fixed_paths: Iterable[str] = ()
+) -> None:
     """`GET /metrics` (not in the OpenAPI document) and the request observer.
 
     Call it after the app's other middlewares and before the correlation-id one, so the observer sees
     every answer (the edge's 413 and 500 too) and the correlation id is already set for its log line.
     """
     app.add_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
-    app.add_middleware(RequestObserver, service=service, read_correlation_id=read_correlation_id)
+    app.add_middleware(
+        RequestObserver,
+        service=service,
+        read_correlation_id=read_correlation_id,
+        fixed_paths=frozenset(fixed_paths),
+    )
