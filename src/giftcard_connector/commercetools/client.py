@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+from urllib.parse import quote
 
 import aiohttp
 import orjson
@@ -246,6 +247,15 @@ class CommercetoolsClient:
         page = await self._call("GET", f"{self._project_url}/payments", params=params, idempotent=True)
         results = page.get("results")
         return [item for item in results if isinstance(item, dict)] if isinstance(results, list) else []
+
+    async def create_type(self, draft: dict[str, Any]) -> None:
+        """Create a custom type; one that exists already (another copy made it) is fine."""
+        response = await self._send("POST", f"{self._project_url}/types", body=draft, idempotent=False)
+        if response.status_code >= 400:
+            error = _upstream_error(response)
+            if any(e.get("code") == "DuplicateField" for e in error.errors if isinstance(e, dict)):
+                return
+            raise error
 
     async def update_payment(self, payment: dict[str, Any], actions: ActionsFor) -> dict[str, Any]:
         async def reread() -> dict[str, Any]:

@@ -56,15 +56,49 @@ def new_marker() -> str:
     return f"intent-{uuid.uuid4()}"
 
 
-def intent(kind: str, amount: Money, marker: str) -> dict[str, Any]:
+# Checkout's merchantReference is kept on the transaction in a custom field. commercetools Transaction
+# has no free field for it (interactionId holds the provider's reference), so a custom type is needed;
+# the Processor creates it on first use (TRANSACTION_TYPE), or an operator creates it in advance.
+TRANSACTION_TYPE_KEY = "giftcard-connector-transaction"
+TRANSACTION_TYPE: dict[str, Any] = {
+    "key": TRANSACTION_TYPE_KEY,
+    "name": {"en": "Gift card connector transaction"},
+    "resourceTypeIds": ["transaction"],
+    "fieldDefinitions": [
+        {
+            "name": "merchantReference",
+            "label": {"en": "Merchant reference"},
+            "required": False,
+            "type": {"name": "String"},
+            "inputHint": "SingleLine",
+        }
+    ],
+}
+
+
+def intent(kind: str, amount: Money, marker: str, merchant_reference: str | None = None) -> dict[str, Any]:
     """The TransactionDraft of an intent."""
-    return {
+    draft: dict[str, Any] = {
         "type": kind,
         "amount": amount.to_json(),
         "state": "Initial",
         "interactionId": marker,
         "timestamp": timestamp(),
     }
+    if merchant_reference is not None:
+        draft["custom"] = {
+            "type": {"typeId": "type", "key": TRANSACTION_TYPE_KEY},
+            "fields": {"merchantReference": merchant_reference},
+        }
+    return draft
+
+
+def missing_type(error: Exception) -> bool:
+    """commercetools' answer to a draft naming a custom type that does not exist (yet)."""
+    errors = getattr(error, "errors", None) or []
+    return getattr(error, "status_code", None) == 400 and any(
+        e.get("code") == "ReferencedResourceNotFound" for e in errors if isinstance(e, dict)
+    )
 
 
 def provider_key(payment_id: str, transaction_id: str) -> str:

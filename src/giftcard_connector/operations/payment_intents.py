@@ -1,36 +1,41 @@
 """Checkout's payment modifications: capture, refund, cancel, reverse (contract section 4 table).
 
-Every transaction is written Initial first (with an interactionId naming the provider call), the
-provider is called with an idempotency key derived from that transaction, then the transaction is
-moved to Success, Failure or Pending. A failed provider call is recorded as Failure and rejected."""
+Every action follows the one transaction model (commercetools/transactions.py):
+1. the payment's unsettled transactions are settled first from the provider's status (a Pending
+   charge that in fact succeeded must be refunded by a cancel, not ignored);
+2. a pure plan decides from the payment as it is now, counting in-flight transactions as taken:
+   nothing to do, drive an unsettled transaction of the same type and amount with its own key (a
+   repeat by Checkout), or start a new one;
+3. a new transaction is written Initial by a payment update conditional on the version the plan
+   read; on 409 the payment is re-read and the plan made again (never a fixed action list), so two
+   Processor copies cannot both pass the refund cap;
+4. the provider is called with the transaction's key; the outcome is recorded: a definite refusal is
+   Failure (`rejected`), an unknown outcome Pending (`received`).
+"""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import structlog
 
 from giftcard_connector.commercetools import payments as rules
+from giftcard_connector.commercetools import transactions as txn
 from giftcard_connector.commercetools.client import CommercetoolsClient
-from giftcard_connector.errors import InvalidField
+from giftcard_connector.errors import InvalidField, UpstreamError
 from giftcard_connector.giftcards.idempotency import KeyedLocks
 from giftcard_connector.money import Money
-from giftcard_connector.operations.schemas import (
-    CapturePayment,
-    PaymentAction,
-    RefundPayment,
-)
-from giftcard_connector.providers.base import (
-    GiftCardProvider,
-    OperationResult,
-    OperationStatus,
-    ProviderUnavailable,
-)
+from giftcard_connector.operations.schemas import CapturePayment, PaymentAction, RefundPayment
+from giftcard_connector.providers.base import GiftCardProvider, ProviderUnavailable
 
 log = structlog.get_logger(__name__)
+
+# Plans made per action at most: each further one follows a concurrent writer's change.
+_MAX_PLANS = 4
+GRACE_SECONDS = 300.0
 
 
 class Outcome(StrEnum):
@@ -39,11 +44,27 @@ class Outcome(StrEnum):
     RECEIVED = "received"
 
 
-_OUTCOMES = {
-    OperationStatus.SUCCESS: Outcome.APPROVED,
-    OperationStatus.FAILURE: Outcome.REJECTED,
-    OperationStatus.PENDING: Outcome.RECEIVED,
-}
+_BY_STATE = {"Success": Outcome.APPROVED, "Failure": Outcome.REJECTED}
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A provider call for a transaction: `existing` (an unsettled one, driven with its own key) or a
+    new one of `kind` and `amount`. `reference` is the hold or charge the call acts on."""
+
+    kind: str
+    amount: Money
+    reference: str
+    existing: dict[str, Any] | None = None
+
+
+Plan = Done | Move
+Planner = Callable[[dict[str, Any]], Plan]
 
 
 def _reference(transaction: dict[str, Any], payment: dict[str, Any]) -> str:
@@ -51,11 +72,12 @@ def _reference(transaction: dict[str, Any], payment: dict[str, Any]) -> str:
     return str(transaction.get("interactionId") or rules.provider_reference(payment) or "")
 
 
-def _planned_currency(payment: dict[str, Any]) -> str:
+def _currency(payment: dict[str, Any]) -> str:
     return str(payment["amountPlanned"]["currencyCode"])
 
 
-def _check_amount(field: str, amount: Money, currency: str, limit: int, what: str) -> None:
+def _check_amount(amount: Money, currency: str, limit: int, what: str) -> None:
+    field = "amount"
     if amount.currency_code != currency:
         raise InvalidField(f"{field}.currencyCode", f"The amount must be in the payment's currency {currency}")
     if amount.cent_amount <= 0:
@@ -68,129 +90,200 @@ def _check_amount(field: str, amount: Money, currency: str, limit: int, what: st
         )
 
 
+def _debit_in_flight(payment: dict[str, Any]) -> bool:
+    return any(t.get("type") in rules.DEBITS and t.get("state") in rules.IN_FLIGHT for t in rules.transactions(payment))
+
+
+def plan_capture(payment: dict[str, Any], amount: Money) -> Plan:
+    hold = rules.authorized(payment)
+    repeat = rules.unsettled(payment, "Charge", amount.cent_amount)
+    if repeat is not None and hold is not None:
+        return Move("Charge", amount, _reference(hold, payment), repeat)
+    charged = sum(int(t["amount"]["centAmount"]) for t in rules.successful_charges(payment))
+    if hold is None:
+        if _debit_in_flight(payment):
+            return Done(Outcome.RECEIVED)  # the redemption itself is not settled yet
+        # A direct charge is captured already: approved, nothing new (the template's answer).
+        has_hold = any(t.get("type") == "Authorization" for t in rules.transactions(payment))
+        ok = not has_hold and charged > 0 and amount.cent_amount <= charged
+        return Done(Outcome.APPROVED if ok else Outcome.REJECTED)
+    if charged:
+        # The hold was captured: the same capture again is a repeat (approved); any other amount is a
+        # second capture, and the provider released the rest at the first one: nothing to capture.
+        return Done(Outcome.APPROVED if amount.cent_amount == charged else Outcome.REJECTED)
+    if rules.capturable(payment) == 0:
+        return Done(Outcome.REJECTED)  # another capture of a different amount is under way
+    _check_amount(amount, _currency(payment), rules.capturable(payment), "the authorized amount")
+    return Move("Charge", amount, _reference(hold, payment))
+
+
+def _refund_target(payment: dict[str, Any], transaction_id: str | None, amount: int) -> dict[str, Any] | None:
+    """The Charge to refund: the one named, else the newest with room left (refunds are taken from
+    the newest charges first, the order this rule picks them in)."""
+    charges = rules.successful_charges(payment)
+    if transaction_id is not None:
+        named = next((t for t in charges if t.get("id") == transaction_id), None)
+        if named is None:
+            raise InvalidField(
+                "actions.0.transactionId", "transactionId does not name a successful Charge of this payment"
+            )
+        return named
+    taken = rules.refunded_or_refunding(payment)
+    room: list[tuple[dict[str, Any], int]] = []
+    for charge in reversed(charges):
+        size = int(charge["amount"]["centAmount"])
+        used = min(size, taken)
+        taken -= used
+        room.append((charge, size - used))
+    return next((c for c, left in room if left >= amount), next((c for c, left in room if left > 0), None))
+
+
+def plan_refund(payment: dict[str, Any], amount: Money, transaction_id: str | None) -> Plan:
+    if not rules.successful_charges(payment):
+        if _debit_in_flight(payment):
+            return Done(Outcome.RECEIVED)
+        return Done(Outcome.REJECTED)  # nothing charged: a hold is released by cancel, not refunded
+    repeat = rules.unsettled(payment, "Refund", amount.cent_amount)
+    target = _refund_target(payment, transaction_id, amount.cent_amount)
+    if repeat is not None:
+        charge = target or rules.successful_charges(payment)[-1]
+        return Move("Refund", amount, _reference(charge, payment), repeat)
+    _check_amount(amount, _currency(payment), rules.refundable(payment), "what is charged and not yet refunded")
+    assert target is not None  # something is refundable, so some charge has room
+    return Move("Refund", amount, _reference(target, payment))
+
+
+def plan_cancel(payment: dict[str, Any]) -> Plan:
+    """cancelPayment and reversePayment: release an open hold, or refund what is charged and not yet
+    refunded; with nothing succeeded and nothing in flight, approved with nothing to do."""
+    hold = rules.authorized(payment)
+    charges = rules.successful_charges(payment)
+    repeat_void = rules.unsettled(payment, "CancelAuthorization")
+    if repeat_void is not None:
+        held = next(t for t in rules.transactions(payment) if t.get("type") == "Authorization")
+        return Move(
+            "CancelAuthorization", Money.from_json(repeat_void["amount"]), _reference(held, payment), repeat_void
+        )
+    repeat_refund = rules.unsettled(payment, "Refund")
+    if repeat_refund is not None and charges:
+        amount = Money.from_json(repeat_refund["amount"])
+        return Move("Refund", amount, _reference(charges[-1], payment), repeat_refund)
+    if hold is not None and not charges and not rules.unsettled(payment, "Charge"):
+        return Move("CancelAuthorization", Money.from_json(hold["amount"]), _reference(hold, payment))
+    left = rules.refundable(payment)
+    if charges and left > 0:
+        target = _refund_target(payment, None, left)
+        assert target is not None
+        return Move("Refund", Money(left, _currency(payment)), _reference(target, payment))
+    if _debit_in_flight(payment) or rules.unsettled(payment, "Charge"):
+        # The money may have moved and the provider cannot say yet: undoing "nothing" would be a lie.
+        return Done(Outcome.RECEIVED)
+    return Done(Outcome.APPROVED)  # nothing succeeded, or all already refunded: nothing to undo
+
+
 class PaymentIntentService:
     def __init__(self, commercetools: CommercetoolsClient, provider: GiftCardProvider) -> None:
         self._ct = commercetools
         self._provider = provider
-        # One modification of a payment at a time in this process, so two refunds cannot both pass
-        # the "at most what is left" check.
+        # An optimisation only (fewer 409s inside one process); the guarantee is the conditional write.
         self._locks = KeyedLocks()
 
     async def modify(self, payment_id: str, action: PaymentAction) -> Outcome:
         async with self._locks.hold(payment_id):
             payment = await self._ct.get_payment(payment_id)
+            if not rules.is_ours(payment):
+                raise InvalidField("paymentId", "The payment is not a gift card payment of this connector")
             log.info("payment_modification", payment_id=payment_id, action=action.action)
-            if isinstance(action, CapturePayment):
-                return await self._capture(payment, action.amount.to_money())
-            if isinstance(action, RefundPayment):
-                return await self._refund(payment, action.amount.to_money())
-            # cancelPayment and reversePayment alike: release a hold, or refund what is charged.
-            return await self._cancel(payment)
+            payment = await self._settle_unsettled(payment)
+            planner = self._planner(action)
+            for _ in range(_MAX_PLANS):
+                plan = planner(payment)
+                if isinstance(plan, Done):
+                    return plan.outcome
+                marker = txn.new_marker()
+                if plan.existing is None:
+                    payment = await self._write_intent(payment, planner, plan, marker, action.merchantReference)
+                    transaction = txn.find_marker(payment, marker)
+                    if transaction is None:
+                        continue  # the payment changed under us: plan again on what it is now
+                else:
+                    transaction = plan.existing
+                return await self._move(payment, transaction, plan, action.merchantReference)
+            return Outcome.RECEIVED
 
-    async def _capture(self, payment: dict[str, Any], amount: Money) -> Outcome:
-        hold = rules.authorized(payment)
-        if hold is None:
-            # Already captured (direct charge or an earlier capture): nothing new to do.
-            return Outcome.APPROVED if rules.successful_charge(payment) else Outcome.REJECTED
-        if rules.successful_charge(payment) is not None:
-            return Outcome.APPROVED
-        _check_amount(
-            "amount",
-            amount,
-            _planned_currency(payment),
-            int(hold["amount"]["centAmount"]),
-            "the authorized amount",
-        )
-        reference = _reference(hold, payment)
-        return await self._run(
-            payment,
-            "Charge",
-            amount,
-            lambda key: self._provider.capture(reference, amount, key),
-        )
+    def _planner(self, action: PaymentAction) -> Planner:
+        if isinstance(action, CapturePayment):
+            amount = action.amount.to_money()
+            return lambda payment: plan_capture(payment, amount)
+        if isinstance(action, RefundPayment):
+            refund = action.amount.to_money()
+            named = action.transactionId
+            return lambda payment: plan_refund(payment, refund, named)
+        return plan_cancel
 
-    async def _refund(self, payment: dict[str, Any], amount: Money) -> Outcome:
-        charge = rules.successful_charge(payment)
-        if charge is None:
-            return Outcome.REJECTED  # nothing charged: a hold is released by cancel, not refunded
-        _check_amount(
-            "amount",
-            amount,
-            _planned_currency(payment),
-            rules.refundable(payment),
-            "what is charged and not yet refunded",
-        )
-        reference = _reference(charge, payment)
-        return await self._run(
-            payment,
-            "Refund",
-            amount,
-            lambda key: self._provider.refund(reference, amount, key),
-        )
+    async def _settle_unsettled(self, payment: dict[str, Any]) -> dict[str, Any]:
+        """Ask the provider about every Initial or Pending transaction and record what it knows."""
+        for transaction in rules.transactions(payment):
+            if transaction.get("state") not in rules.IN_FLIGHT:
+                continue
+            try:
+                settled = await txn.settle(
+                    self._ct,
+                    self._provider,
+                    payment,
+                    transaction,
+                    interface_id=not payment.get("interfaceId"),
+                    give_up_after=GRACE_SECONDS,
+                )
+            except ProviderUnavailable as error:
+                log.warning("provider_status_unavailable", payment_id=payment["id"], error=str(error))
+                continue  # it stays in flight and counts as taken
+            if settled is not None:
+                payment = settled.payment
+        return payment
 
-    async def _cancel(self, payment: dict[str, Any]) -> Outcome:
-        hold = rules.authorized(payment)
-        if hold is not None and rules.successful_charge(payment) is None:
-            reference = _reference(hold, payment)
-            amount = Money.from_json(hold["amount"])
-            return await self._run(
-                payment,
-                "CancelAuthorization",
-                amount,
-                lambda key: self._provider.void(reference, key),
-            )
-        charge = rules.successful_charge(payment)
-        left = rules.refundable(payment)
-        if charge is None or left == 0:
-            return Outcome.APPROVED  # nothing succeeded or all already refunded: nothing to undo
-        reference = _reference(charge, payment)
-        amount = Money(left, _planned_currency(payment))
-        return await self._run(
-            payment,
-            "Refund",
-            amount,
-            lambda key: self._provider.refund(reference, amount, key),
-        )
+    async def _write_intent(
+        self, payment: dict[str, Any], planner: Planner, plan: Move, marker: str, merchant_reference: str | None
+    ) -> dict[str, Any]:
+        """Add the Initial transaction with the version the plan read; after a 409 only if the plan
+        made again on the re-read payment is still the same new transaction."""
+        draft = txn.intent(plan.kind, plan.amount, marker, merchant_reference)
 
-    async def _run(self, payment: dict[str, Any], kind: str, amount: Money, call: Any) -> Outcome:
-        interaction_id = str(uuid.uuid4())
-        payment = await self._ct.update_payment(
-            payment,
-            [
-                {
-                    "action": "addTransaction",
-                    "transaction": {
-                        "type": kind,
-                        "amount": amount.to_json(),
-                        "state": "Initial",
-                        "interactionId": interaction_id,
-                        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                    },
-                }
-            ],
-        )
-        transaction_id = next(t["id"] for t in rules.transactions(payment) if t.get("interactionId") == interaction_id)
-        idempotency_key = f"{payment['id']}:{kind.lower()}:{transaction_id}"
+        def derive(current: dict[str, Any]) -> list[dict[str, Any]]:
+            return [{"action": "addTransaction", "transaction": draft}] if planner(current) == plan else []
+
         try:
-            result: OperationResult = await call(idempotency_key)
-        except ProviderUnavailable as error:
-            log.warning("provider_modification_unavailable", payment_id=payment["id"], kind=kind, error=str(error))
-            result = OperationResult(OperationStatus.FAILURE, message="The gift card provider is not available")
-        actions: list[dict[str, Any]] = [
-            {
-                "action": "changeTransactionState",
-                "transactionId": transaction_id,
-                "state": result.status.value,
-            }
-        ]
-        if result.reference:
-            actions.append(
-                {
-                    "action": "changeTransactionInteractionId",
-                    "transactionId": transaction_id,
-                    "interactionId": result.reference,
-                }
-            )
-        await self._ct.update_payment(payment, actions)
-        log.info("payment_modification_recorded", payment_id=payment["id"], kind=kind, state=result.status.value)
-        return _OUTCOMES[result.status]
+            return await self._ct.update_payment(payment, derive)
+        except UpstreamError as error:
+            if not txn.missing_type(error):
+                raise
+        # The merchantReference's custom type does not exist yet: create it once, then write again.
+        try:
+            await self._ct.create_type(txn.TRANSACTION_TYPE)
+        except UpstreamError as error:
+            log.warning("transaction_type_not_created", error=str(error))
+            draft.pop("custom", None)  # keep the money flow; the reference is only logged
+        return await self._ct.update_payment(payment, derive)
+
+    async def _move(
+        self, payment: dict[str, Any], transaction: dict[str, Any], plan: Move, merchant_reference: str | None
+    ) -> Outcome:
+        reference, amount = plan.reference, plan.amount
+        provider = self._provider
+
+        async def call(key: str) -> Any:
+            if plan.kind == "Charge":
+                return await provider.capture(reference, amount, key)
+            if plan.kind == "CancelAuthorization":
+                return await provider.void(reference, key)
+            return await provider.refund(reference, amount, key)
+
+        settled = await txn.run(self._ct, payment, str(transaction["id"]), call)
+        log.info(
+            "payment_modification_recorded",
+            payment_id=payment["id"],
+            kind=plan.kind,
+            state=settled.state,
+            merchant_reference=merchant_reference,
+        )
+        return _BY_STATE.get(settled.state, Outcome.RECEIVED)
