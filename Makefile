@@ -7,7 +7,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMPS := devkit/node_modules/.installed enabler/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-python setup-node setup-browser setup-test demo test lint test-python test-enabler enabler bench bench-compare clean
+.PHONY: help setup setup-python setup-node setup-browser setup-test demo session test lint test-python test-enabler enabler bench bench-compare clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z_-]+:.*## / {gsub(/\$$\$$/, "$$", $$2); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,6 +35,9 @@ setup-test: setup setup-browser ## setup + Chromium: what `make test` needs
 
 demo: setup ## set up when needed, then the whole local stack: emulator, ledger (SQLite), Processor, demo shop
 	PYTHONPATH=devkit $(BIN)/python -m giftcard_devkit.demo
+
+session: ## a cart and checkout session on the running demo, for your own page (prints the session id)
+	PYTHONPATH=devkit $(BIN)/python -m giftcard_devkit.session $(SESSION_ARGS)
 
 lint: ## ruff (check + format) and mypy --strict
 	$(BIN)/ruff check src tests devkit

@@ -1,120 +1,56 @@
-"""`giftcard-connector demo`: the demo shop's backend and the command that runs the whole local stack.
+"""`make demo` (`python -m giftcard_devkit.demo`): the whole local stack as a sandbox a shop's developer joins.
 
-The shop's page (devkit/demo/) talks only to this backend and, through the Enabler, to the Processor on
-another origin. Everything that needs a credential (creating carts and sessions, minting the Merchant
-Center JWT for /operations/status) happens here, so no secret ever reaches the browser.
+Settings: `DEMO_PORT` (the shop, default 3000; `--port` wins), `DEMO_ALLOWED_ORIGINS` (more origins the
+Processor accepts, e.g. a developer's own page), `DEMO_DATA_DIR` (default `.demo/`: the ledger and its
+demo cards, the same codes on every start; `--fresh` starts it anew).
 """
 
 from __future__ import annotations
 
 import argparse
-import html
+import os
+import shutil
 import signal
 import sys
 import threading
-import uuid
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING
 
-import httpx
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
-
-from giftcard_devkit.emulator import Emulator, find_devkit_dir
-
-LOCALES = ("en", "de", "fr", "nl", "cs", "sk", "ro")
-CURRENCY = "EUR"
-# (name, unit price in cents, quantity): 2 x 24.50 + 4 x 12.25 + 52.00 = 150.00 EUR
-LINE_ITEMS = (
-    ("Espresso beans, 1 kg", 2450, 2),
-    ("Ceramic cup", 1225, 4),
-    ("Hand grinder", 5200, 1),
+from giftcard_devkit.demo_sandbox import (
+    default_data_dir,
+    parse_origins,
+    remove_running,
+    shell_env,
+    write_running,
 )
 
-
-def demo_dir() -> Path:
-    return find_devkit_dir() / "demo"
-
-
-def create_shop_app(emulator: Emulator, processor_url: str, static_dir: Path | None = None) -> Starlette:
-    """The shop backend. Sync handlers: Starlette runs them in its thread pool (the emulator client is sync)."""
-    static = static_dir or demo_dir()
-    carts: set[str] = set()  # only carts made here are shown: the backend holds a manage_project token
-
-    def page(name: str) -> HTMLResponse:
-        # The Processor's address is public (the browser calls it anyway); nothing else is templated.
-        text = (static / name).read_text(encoding="utf-8")
-        return HTMLResponse(text.replace("__PROCESSOR_URL__", html.escape(processor_url, quote=True)))
-
-    def index(_: Request) -> Response:
-        return page("index.html")
-
-    def umd(_: Request) -> Response:
-        return page("umd.html")
-
-    def config(_: Request) -> Response:
-        return JSONResponse({"processorUrl": processor_url, "locales": list(LOCALES)})
-
-    def checkout(_: Request) -> Response:
-        draft = {
-            "currency": CURRENCY,
-            "anonymousId": str(uuid.uuid4()),
-            "customLineItems": [
-                {
-                    "name": {"en": name},
-                    "slug": f"item-{index}",
-                    "quantity": quantity,
-                    "money": {"currencyCode": CURRENCY, "centAmount": price},
-                }
-                for index, (name, price, quantity) in enumerate(LINE_ITEMS)
-            ],
-        }
-        response = emulator.api("POST", "/carts", json=draft)
-        if response.status_code not in (200, 201):
-            return JSONResponse({"error": "could not create the cart"}, status_code=502)
-        cart = response.json()
-        carts.add(cart["id"])
-        session_id = emulator.create_session(cart["id"])
-        return JSONResponse({"sessionId": session_id, "cartId": cart["id"], "total": cart["totalPrice"]})
-
-    def cart(request: Request) -> Response:
-        cart_id = request.path_params["cart_id"]
-        if cart_id not in carts:
-            return JSONResponse({"error": "unknown cart"}, status_code=404)
-        return JSONResponse(emulator.get_cart(cart_id, expand=True))
-
-    def status(_: Request) -> Response:
-        token = emulator.mint_jwt()
-        try:
-            answer = httpx.get(
-                f"{processor_url}/operations/status", headers={"Authorization": f"Bearer {token}"}, timeout=15.0
-            )
-        except httpx.HTTPError as error:
-            return JSONResponse({"status": "Unreachable", "error": type(error).__name__}, status_code=502)
-        if answer.status_code != 200:
-            return JSONResponse({"status": "Unreachable", "error": f"HTTP {answer.status_code}"}, status_code=502)
-        body: dict[str, Any] = answer.json()
-        return JSONResponse(body)
-
-    return Starlette(
-        routes=[
-            Route("/", index),
-            Route("/umd", umd),
-            Route("/api/config", config),
-            Route("/api/checkout", checkout, methods=["POST"]),
-            Route("/api/cart/{cart_id}", cart),
-            Route("/api/status", status),
-            Mount("/static", StaticFiles(directory=static), name="static"),
-        ]
-    )
+if TYPE_CHECKING:
+    from giftcard_devkit.demo_stack import DemoStack
 
 
 class _Stop(KeyboardInterrupt):
     """Raised in the main thread by SIGINT/SIGTERM so the stack's context manager cleans up."""
+
+
+def sandbox_text(stack: DemoStack) -> str:
+    """What a developer needs to join the running demo: addresses, ledger CLI env, session command."""
+    from giftcard_devkit.demo_stack import minor_amount
+
+    ledger_env = {k: v for k, v in stack.ledger_env.items() if k != "LEDGER_LOG_LEVEL"}
+    fifty, hundred = " ".join(minor_amount(5000)), " ".join(minor_amount(10000))
+    origins = ", ".join(stack.allowed_origins)
+    return (
+        f"Processor: {stack.processor_url}   (allowed origins: {origins})\n"
+        f"Emulator: {stack.emulator.base_url}   (commercetools API, auth, sessions)\n"
+        f"Ledger: {stack.ledger_url}\n\n"
+        "Ledger CLI on this demo's cards (top up, issue, show) while it runs, in another terminal:\n"
+        f"{shell_env(ledger_env)}\n"
+        f".venv/bin/giftcard-connector ledger reload <card number> {fifty}\n"
+        f".venv/bin/giftcard-connector ledger issue {hundred} --currency EUR --pin 4321\n"
+        ".venv/bin/giftcard-connector ledger show <card number>\n\n"
+        "A cart and session for your own page: make session   (python -m giftcard_devkit.session)\n"
+    )
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -134,20 +70,42 @@ def run_demo(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         raise _Stop(signal.Signals(signum).name)
 
+    data_dir: Path = args.data_dir
+    if args.fresh and data_dir.exists():
+        shutil.rmtree(data_dir)
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with DemoStack(shop_port=int(args.port), progress=out) as stack:
-            out(f"\nDemo gift cards (EUR cart of 150.00):\n{card_table(stack.cards)}\n\n")
-            out(f"Processor: {stack.processor_url}   ledger: {stack.ledger_url}\n")
-            out(f"Open the demo shop: {stack.shop_url}/   (e.g. {stack.shop_url}/?locale=de)\n")
+        stack = DemoStack(shop_port=int(args.port), progress=out, data_dir=data_dir, extra_origins=args.origins)
+        with stack:
+            kept = f" (kept in {data_dir}; back at their starting balances)" if stack.resumed else ""
+            out(f"\nDemo gift cards (EUR cart of 150.00){kept}:\n{card_table(stack.cards)}\n\n")
+            out(sandbox_text(stack))
+            write_running(
+                data_dir,
+                {
+                    "processorUrl": stack.processor_url,
+                    "emulatorUrl": stack.emulator.base_url,
+                    "projectKey": stack.emulator.project_key,
+                    "clientId": stack.emulator.client_id,
+                    "clientSecret": stack.emulator.client_secret,
+                    "ledgerUrl": stack.ledger_url,
+                    "shopUrl": stack.shop_url,
+                    "allowedOrigins": stack.allowed_origins,
+                    "pid": os.getpid(),
+                },
+            )
+            out(f"\nOpen the demo shop: {stack.shop_url}/   (e.g. {stack.shop_url}/?locale=de)\n")
             out("Press Ctrl-C to stop.\n")
-            while not stopping.wait(2.0):
-                if not stack.alive():
-                    out("a service stopped unexpectedly; shutting down\n")
-                    return 1
+            try:
+                while not stopping.wait(2.0):
+                    if not stack.alive():
+                        out("a service stopped unexpectedly; shutting down\n")
+                        return 1
+            finally:
+                remove_running(data_dir)
             return 0
     except _Stop:
-        out("stopped\n")  # the with-block has stopped every process and removed the temp dir
+        out("stopped\n")  # the with-block has stopped every process (and removed a temp dir)
         return 0
     except (DemoStackError, RuntimeError) as error:
         out(f"\ndemo failed: {error}\n")
@@ -161,8 +119,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m giftcard_devkit.demo", description="the whole local stack and the demo shop"
     )
-    parser.add_argument("--port", type=int, default=3000, help="demo shop port (default 3000)")
-    return run_demo(parser.parse_args(argv))
+    port = os.environ.get("DEMO_PORT", "").strip() or "3000"
+    parser.add_argument("--port", type=int, default=int(port), help="demo shop port (default $DEMO_PORT or 3000)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=default_data_dir(),
+        help="ledger and demo cards (default $DEMO_DATA_DIR or .demo/)",
+    )
+    parser.add_argument("--fresh", action="store_true", help="forget the saved demo ledger and issue new cards")
+    args = parser.parse_args(argv)
+    args.origins = parse_origins(os.environ.get("DEMO_ALLOWED_ORIGINS", ""))
+    return run_demo(args)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import secrets
@@ -23,7 +24,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -93,10 +94,23 @@ class _ShopServer:
 
 class DemoStack:
     def __init__(
-        self, shop_port: int = 0, progress: Progress | None = None, extra_cards: tuple[CardSpec, ...] = ()
+        self,
+        shop_port: int = 0,
+        progress: Progress | None = None,
+        extra_cards: tuple[CardSpec, ...] = (),
+        *,
+        data_dir: Path | None = None,
+        extra_origins: tuple[str, ...] = (),
     ) -> None:
-        """`extra_cards` are issued with the demo's own (tests get theirs without extra CLI runs)."""
+        """`extra_cards` are issued with the demo's own (tests get theirs without extra CLI runs).
+
+        `data_dir` keeps the ledger database, its secret, the Processor's key and the demo cards across
+        starts (the same codes every time); without it everything lives in a temp dir for one run.
+        `extra_origins` are allowed to call the Processor besides the demo shop (a developer's page).
+        """
         self._extra_cards = extra_cards
+        self.data_dir = data_dir
+        self.extra_origins = extra_origins
         self.shop_port = shop_port or free_port()
         self._progress = progress or (lambda _: None)
         self._stack = contextlib.ExitStack()
@@ -107,6 +121,7 @@ class DemoStack:
         self.ledger_env: dict[str, str] = {}
         self.ledger_api_key = ""
         self.cards: dict[str, DemoCard] = {}
+        self.resumed = False
 
     # -- addresses ------------------------------------------------------------------------------
 
@@ -117,6 +132,11 @@ class DemoStack:
     @property
     def shop_origins(self) -> list[str]:
         return [f"http://127.0.0.1:{self.shop_port}", f"http://localhost:{self.shop_port}"]
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """The Processor's CORS allow-list: the demo shop and the extra origins."""
+        return list(dict.fromkeys([*self.shop_origins, *self.extra_origins]))
 
     @property
     def emulator(self) -> Emulator:
@@ -171,27 +191,25 @@ class DemoStack:
 
     def _start(self) -> None:
         _ensure_port_free(self.shop_port)  # fail before starting anything, not after 10 seconds
-        tmp = Path(tempfile.mkdtemp(prefix="giftcard-demo-"))
-        self._tmp = tmp
-        self._stack.callback(shutil.rmtree, tmp, True)
+        if self.data_dir is None:
+            data = Path(tempfile.mkdtemp(prefix="giftcard-demo-"))
+            self._tmp = data
+            self._stack.callback(shutil.rmtree, data, True)
+        else:
+            data = self.data_dir.resolve()
+            data.mkdir(parents=True, exist_ok=True)
+        state = _read_state(data)
         self.ledger_env = {
-            "LEDGER_DATABASE_URL": f"sqlite:///{tmp / 'ledger.sqlite3'}",
-            "LEDGER_SECRET_KEY": secrets.token_urlsafe(32),
+            "LEDGER_DATABASE_URL": f"sqlite:///{data / 'ledger.sqlite3'}",
+            "LEDGER_SECRET_KEY": state["secretKey"] if state else secrets.token_urlsafe(32),
             "LEDGER_LOG_LEVEL": "WARNING",
         }
         with self._step("starting commercetools emulator"):
             self._emulator = self._stack.enter_context(Emulator())
-        specs = (*DEMO_CARDS, *self._extra_cards)
-        with self._step(f"creating ledger database (SQLite), processor key and {len(specs)} cards"):
-            key, *cards = self.ledger_batch(
-                [["migrate"], ["keys", "create", "--role", "processor", "--label", "demo"]]
-                + [_issue_args(spec) for spec in specs]
-            )[1:]
-            self.ledger_api_key = str(key["key"])
-            for spec, card in zip(specs, cards, strict=True):
-                if spec.expired:
-                    self._backdate(str(card["id"]))
-                self.cards[spec.name] = _demo_card(spec, card)
+        if state is None:
+            self._create_ledger(data)
+        else:
+            self._resume_ledger(state)
         with self._step("starting ledger"):
             port = free_port()
             ledger = ServiceProcess(
@@ -204,16 +222,57 @@ class DemoStack:
                 "GIFTCARD_PROVIDER": "ledger",
                 "LEDGER_URL": self.ledger_url,
                 "LEDGER_API_KEY": self.ledger_api_key,
-                "CORS_ALLOWED_ORIGINS": ",".join(self.shop_origins),
+                "CORS_ALLOWED_ORIGINS": ",".join(self.allowed_origins),
                 "LOG_LEVEL": "WARNING",
             }
             self._processor = self._stack.enter_context(processor(env))
         with self._step("starting demo shop"):
-            from giftcard_devkit.demo import create_shop_app
+            from giftcard_devkit.demo_shop import create_shop_app
 
             shop = _ShopServer(create_shop_app(self.emulator, self.processor_url), self.shop_port)
             shop.start()
             self._stack.callback(shop.stop)
+
+    def _create_ledger(self, data: Path) -> None:
+        specs = (*DEMO_CARDS, *self._extra_cards)
+        with self._step(f"creating ledger database (SQLite), processor key and {len(specs)} cards"):
+            key, *cards = self.ledger_batch(
+                [["migrate"], ["keys", "create", "--role", "processor", "--label", "demo"]]
+                + [_issue_args(spec) for spec in specs]
+            )[1:]
+            self.ledger_api_key = str(key["key"])
+            for spec, card in zip(specs, cards, strict=True):
+                if spec.expired:
+                    self._backdate(str(card["id"]))
+                self.cards[spec.name] = _demo_card(spec, card)
+        if self.data_dir is not None:
+            demo_cards = [asdict(self.cards[spec.name]) for spec in DEMO_CARDS]
+            _write_state(
+                data,
+                {
+                    "secretKey": self.ledger_env["LEDGER_SECRET_KEY"],
+                    "apiKey": self.ledger_api_key,
+                    "cards": demo_cards,
+                },
+            )
+
+    def _resume_ledger(self, state: dict[str, Any]) -> None:
+        """The demo cards of an earlier start, back at their starting balances; extra cards issued anew."""
+        self.resumed = True
+        self.ledger_api_key = str(state["apiKey"])
+        cards = [DemoCard(**card) for card in state["cards"]]
+        with self._step(f"reusing the demo ledger ({len(cards)} cards back at their starting balances)"):
+            shown = self.ledger_batch([["migrate"], *(["show", card.code] for card in cards)])[1:]
+            commands: list[list[str]] = []
+            for card, now in zip(cards, shown, strict=True):
+                difference = card.cent_amount - int(now["balance"]["centAmount"])
+                if difference:
+                    commands.append(["adjust", card.code, *minor_amount(difference), "--note", "demo start"])
+            commands += [_issue_args(spec) for spec in self._extra_cards]
+            answers = self.ledger_batch(commands) if commands else []
+            self.cards = {card.name: card for card in cards}
+            for spec, card in zip(self._extra_cards, answers[len(answers) - len(self._extra_cards) :], strict=True):
+                self.cards[spec.name] = _demo_card(spec, card)
 
     @contextlib.contextmanager
     def _step(self, what: str) -> Iterator[None]:
@@ -278,8 +337,21 @@ class DemoStack:
             connection.execute("UPDATE cards SET expires_on = ? WHERE id = ?", (a_year_ago, card_id))
 
 
+@functools.cache
+def _cli_has_minor_flag() -> bool:
+    # The ledger CLI is moving from minor units to decimals with `--minor` for scripts; both work here.
+    from giftcard_connector.ledger.cli import build_parser
+
+    return "--minor" in build_parser().format_help()
+
+
+def minor_amount(cent_amount: int) -> list[str]:
+    """`--amount N` in minor units for the ledger CLI (which reads decimals unless `--minor` is given)."""
+    return ["--minor", "--amount", str(cent_amount)] if _cli_has_minor_flag() else ["--amount", str(cent_amount)]
+
+
 def _issue_args(spec: CardSpec) -> list[str]:
-    args = ["issue", "--amount", str(spec.cent_amount), "--currency", spec.currency]
+    args = ["issue", *minor_amount(spec.cent_amount), "--currency", spec.currency]
     if spec.pin is not None:
         args += ["--pin", spec.pin]
     if spec.expired:
@@ -289,6 +361,29 @@ def _issue_args(spec: CardSpec) -> list[str]:
 
 def _demo_card(spec: CardSpec, issued: dict[str, Any]) -> DemoCard:
     return DemoCard(spec.name, str(issued["code"]), spec.pin, spec.cent_amount, spec.currency, spec.note)
+
+
+STATE_FILE = "demo-state.json"
+
+
+def _read_state(data: Path) -> dict[str, Any] | None:
+    """The saved demo (secret, Processor key, cards), or None for a first start."""
+    path = data / STATE_FILE
+    if not path.is_file() or not (data / "ledger.sqlite3").is_file():
+        return None
+    try:
+        state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        if not (isinstance(state.get("secretKey"), str) and isinstance(state.get("cards"), list)):
+            raise ValueError("fields missing")
+    except ValueError as error:
+        raise DemoStackError(f"{path} is damaged ({error}); delete {data} to start the demo afresh") from error
+    return state
+
+
+def _write_state(data: Path, state: dict[str, Any]) -> None:
+    path = data / STATE_FILE
+    path.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    path.chmod(0o600)  # a local sandbox's secrets, still not for other users of the machine
 
 
 def _ensure_port_free(port: int) -> None:

@@ -98,6 +98,17 @@ class Emulator:
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=50)
         self._threads: list[threading.Thread] = []
 
+    @classmethod
+    def attach(cls, base_url: str, *, project_key: str, client_id: str, client_secret: str) -> Self:
+        """An emulator that another process started (a running demo); ``stop()`` leaves it running."""
+        emulator = cls(project_key=project_key, client_id=client_id, client_secret=client_secret)
+        port = httpx.URL(base_url).port
+        if port is None:
+            raise EmulatorError(f"no port in {base_url}")
+        emulator._port = port
+        emulator._client = httpx.Client(base_url=emulator.base_url, timeout=10.0)
+        return emulator
+
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> Self:
         return self.start()
