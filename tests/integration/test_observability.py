@@ -8,10 +8,11 @@ from collections.abc import Iterator
 import httpx
 import orjson
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from giftcard_devkit.emulator import Emulator
 from giftcard_devkit.processes import ServiceProcess, processor
-from tests.support.flows import balance, new_session
+from tests.support.flows import balance, new_session, redeem
 
 CODE = "Valid-5000-EUR"
 
@@ -92,3 +93,38 @@ def test_not_ready_while_no_token_is_obtainable_but_still_alive(emulator: Emulat
     assert token["name"] == "commercetools token" and token["status"] == "DOWN"
     assert "unreachable" in token["message"]
     assert provider == {"name": "provider", "status": "UP"}
+
+
+def _value(text: str, name: str, **labels: str) -> float:
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(key) == value for key, value in labels.items()):
+                return float(sample.value)
+    return 0.0
+
+
+def test_money_moved_and_provider_outcomes_follow_recorded_transactions(
+    logged_processor: ServiceProcess, emulator: Emulator
+):
+    with httpx.Client(base_url=logged_processor.base_url, timeout=15) as api:
+        before = api.get("/metrics").text
+        assert redeem(api, new_session(emulator, 10000, "EUR")[1], "Valid-5000-EUR", 1234).status_code == 200
+        assert redeem(api, new_session(emulator, 10000, "EUR")[1], "Valid-005000-EUR", 1000).status_code == 400
+        after = api.get("/metrics").text
+    moved = "giftcard_money_moved_minor_units_total"
+    outcomes = "giftcard_provider_outcomes_total"
+    assert (
+        _value(after, moved, operation="Charge", currency="EUR")
+        - _value(before, moved, operation="Charge", currency="EUR")
+        == 1234
+    ), "only the successful charge moved money"
+    assert (
+        _value(after, outcomes, operation="Charge", outcome="Success")
+        - _value(before, outcomes, operation="Charge", outcome="Success")
+        == 1
+    )
+    assert (
+        _value(after, outcomes, operation="Charge", outcome="Failure")
+        - _value(before, outcomes, operation="Charge", outcome="Failure")
+        == 1
+    )

@@ -27,6 +27,7 @@ import structlog
 from giftcard_connector.commercetools import payments as rules
 from giftcard_connector.commercetools.client import CommercetoolsClient
 from giftcard_connector.money import Money
+from giftcard_connector.observability import metrics
 from giftcard_connector.providers.base import GiftCardProvider, OperationResult, OperationStatus, ProviderUnavailable
 
 log = structlog.get_logger(__name__)
@@ -178,10 +179,13 @@ async def record(
     def derive(current: dict[str, Any]) -> list[dict[str, Any]]:
         return outcome_actions(current, transaction_id, result, interface_id=interface_id)
 
+    before = find(payment, transaction_id)
     payment = await ct.update_payment(payment, derive)
     transaction = find(payment, transaction_id)
     state = str(transaction.get("state")) if transaction else "Unknown"
     settled = Settled(payment, result, state)
+    if transaction is not None:
+        _observe(before, transaction, result)
     if settled.contradicted:
         log.error(
             "provider_succeeded_after_failure",
@@ -190,6 +194,14 @@ async def record(
             reference=result.reference,
         )
     return settled
+
+
+def _observe(before: dict[str, Any] | None, after: dict[str, Any], result: OperationResult) -> None:
+    """Metrics: the provider's outcome, and the money a transaction newly recorded Success moved."""
+    kind = str(after.get("type"))
+    metrics.provider_outcome(kind, result.status.value)
+    if after.get("state") == "Success" and (before or {}).get("state") != "Success":
+        metrics.money_moved(kind, Money.from_json(after["amount"]))
 
 
 async def call_provider(call: ProviderCall, key: str, *, attempts: int = 1) -> OperationResult:

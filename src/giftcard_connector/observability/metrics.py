@@ -39,12 +39,14 @@ UPSTREAM_SECONDS = Histogram(
 )
 PROVIDER_OUTCOMES = Counter(
     "giftcard_provider_outcomes",
-    "Results of provider operations: Success, Failure, Pending, or unavailable (no usable answer)",
-    ["provider", "operation", "outcome"],
+    "Provider outcomes recorded on commercetools transactions, by transaction type (Charge, Authorization, "
+    "Refund, CancelAuthorization) and outcome (Success, Failure, Pending)",
+    ["operation", "outcome"],
 )
 MONEY_MOVED = Counter(
     "giftcard_money_moved_minor_units",
-    "Money the provider confirmed as moved, in the currency's minor units, by operation and currency",
+    "Money the provider confirmed as moved (a transaction newly recorded Success), in the currency's minor "
+    "units, by transaction type and currency",
     ["operation", "currency"],
 )
 RECONCILER_SETTLED = Counter(
@@ -69,9 +71,9 @@ def observe_upstream(target: str, outcome: str, seconds: float) -> None:
     UPSTREAM_SECONDS.labels(target).observe(seconds)
 
 
-def provider_outcome(provider: str, operation: str, outcome: str) -> None:
-    """`outcome`: an OperationStatus value, a BalanceState value for balance checks, or "unavailable"."""
-    PROVIDER_OUTCOMES.labels(provider, operation, outcome).inc()
+def provider_outcome(operation: str, outcome: str) -> None:
+    """`operation`: the commercetools transaction type; `outcome`: an OperationStatus value."""
+    PROVIDER_OUTCOMES.labels(operation, outcome).inc()
 
 
 def money_moved(operation: str, amount: Money) -> None:
