@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -37,11 +38,19 @@ from giftcard_connector.operations.status import StatusService
 from giftcard_connector.providers.base import GiftCardProvider
 from giftcard_connector.providers.factory import build_provider
 from giftcard_connector.ratelimit.limiter import GuardError, RateLimiter, build_rate_limiter
+from giftcard_connector.reconcile import Reconciler
 from giftcard_connector.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-CORS_HEADERS = ["Content-Type", "Authorization", "X-Correlation-ID", "X-Request-ID", "X-Session-Id"]
+CORS_HEADERS = [
+    "Content-Type",
+    "Authorization",
+    "X-Correlation-ID",
+    "X-Request-ID",
+    "X-Session-Id",
+    "Idempotency-Key",  # names a redemption (contract section 9)
+]
 
 
 @dataclass
@@ -145,14 +154,27 @@ def enabler_dir() -> Path:
     return Path(str(resources.files("giftcard_connector") / "static" / "enabler"))
 
 
+def start_reconcile_sweep(services: Services) -> asyncio.Task[None] | None:
+    """The optional background reconciler (RECONCILE_INTERVAL seconds apart; off by default)."""
+    interval = services.settings.RECONCILE_INTERVAL
+    if interval <= 0:
+        return None
+    reconciler = Reconciler(services.commercetools, services.provider)
+    return asyncio.create_task(reconciler.watch(interval, services.settings.RECONCILE_GRACE), name="reconcile")
+
+
 def create_app(settings: Settings, provider: GiftCardProvider | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings, provider)
         app.state.services = services
+        sweep = start_reconcile_sweep(services)
         try:
             yield
         finally:
+            if sweep is not None:
+                sweep.cancel()
+                await asyncio.gather(sweep, return_exceptions=True)
             await services.aclose()
 
     app = FastAPI(

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     TRACING_ENABLED: bool = False
     # How long GET /ready reuses its last answer (token obtainable, provider reachable).
     READINESS_CACHE_SECONDS: float = Field(default=5.0, ge=0)
+    # Background reconciler in `serve` (contract section 9): seconds between passes, 0 = off. Safe with
+    # several copies running it. RECONCILE_GRACE: only transactions older than this are settled, and an
+    # unknown key this old is recorded Failure (keep it far above two PROVIDER_TIMEOUTs).
+    RECONCILE_INTERVAL: float = Field(default=0.0, ge=0)
+    RECONCILE_GRACE: float = Field(default=300.0, ge=0)
 
     # Guessing protection (contract section 10). Limits in the `limits` notation: "10/minute", "5/hour".
     RATE_LIMIT_ENABLED: bool = True
