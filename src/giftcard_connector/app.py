@@ -30,6 +30,7 @@ from giftcard_connector.errors import ApiError, GiftCardError, InvalidJsonInput
 from giftcard_connector.giftcards.routes import router as giftcards_router
 from giftcard_connector.giftcards.service import GiftCardService
 from giftcard_connector.http import MAX_BODY_BYTES, FastJSONResponse
+from giftcard_connector.observability import metrics
 from giftcard_connector.observability.middleware import install_observability
 from giftcard_connector.observability.readiness import ReadinessCache, processor_checks, readiness_body
 from giftcard_connector.operations.payment_intents import PaymentIntentService
@@ -168,6 +169,8 @@ def create_app(settings: Settings, provider: GiftCardProvider | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(settings, provider)
         app.state.services = services
+        if services.rate_limiter is not None:
+            metrics.watch_rate_limits(services.rate_limiter.counters)
         sweep = start_reconcile_sweep(services)
         try:
             yield

@@ -198,3 +198,16 @@ async def test_a_path_answered_before_routing_is_named_only_when_declared() -> N
     labels = {"service": "lane-test", "method": "POST", "status": "201"}
     assert sample("giftcard_http_requests_total", **labels, route="/v1/redemptions") == 1
     assert sample("giftcard_http_requests_total", **labels, route="unmatched") == 1
+
+
+def test_rate_limiter_counters_are_read_at_scrape_time() -> None:
+    from giftcard_connector.observability.metrics import watch_rate_limits
+    from giftcard_connector.ratelimit.limiter import RateLimitCounters
+
+    before = sample("giftcard_rate_limited_requests_total", limit="balance.session")
+    counters = RateLimitCounters()
+    watch_rate_limits(counters)
+    counters.rejected["balance.session"] += 3
+    counters.storage_errors += 2
+    assert sample("giftcard_rate_limited_requests_total", limit="balance.session") == before + 3
+    assert sample("giftcard_rate_limit_store_errors_total") >= 2

@@ -7,9 +7,18 @@ currencies): never an id, a code or anything a caller chooses freely.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from giftcard_connector.money import Money
+
+if TYPE_CHECKING:
+    from giftcard_connector.ratelimit.limiter import RateLimitCounters
 
 # Seconds; the Processor's routes answer in 1-50 ms on loopback, upstream calls in 1-500 ms.
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -54,11 +63,6 @@ RECONCILER_SETTLED = Counter(
     "Transactions the reconciler looked at, by what became of them",
     ["outcome"],
 )
-RATE_LIMITED = Counter(
-    "giftcard_rate_limited_requests",
-    "Requests refused with 429 by the guessing protection, by the limit that tripped",
-    ["scope"],
-)
 
 
 def observe_request(service: str, method: str, route: str, status: int, seconds: float) -> None:
@@ -85,9 +89,50 @@ def reconciled(outcome: str) -> None:
     RECONCILER_SETTLED.labels(outcome).inc()
 
 
-def rate_limited(scope: str) -> None:
-    """`scope`: which limit refused the request (session, client, card)."""
-    RATE_LIMITED.labels(scope).inc()
+class _RateLimitCollector(Collector):
+    """The rate limiter's own counters (ratelimit/limiter.py), read at scrape time: nothing per request."""
+
+    def __init__(self) -> None:
+        # Weak references: a limiter (one per app) is not kept alive by /metrics.
+        self.sources: list[weakref.ref[RateLimitCounters]] = []
+
+    def collect(self) -> Iterator[Metric]:
+        rejected = CounterMetricFamily(
+            "giftcard_rate_limited_requests",
+            "Requests refused with 429 by the guessing protection, by the limit that tripped",
+            labels=["limit"],
+        )
+        by_limit: dict[str, int] = {}
+        errors = unchecked = 0
+        self.sources = [source for source in self.sources if source() is not None]
+        for source in self.sources:
+            counters = source()
+            if counters is None:
+                continue
+            for name, value in counters.rejected.items():
+                by_limit[name] = by_limit.get(name, 0) + value
+            errors += counters.storage_errors
+            unchecked += counters.passed_unchecked
+        for name, value in sorted(by_limit.items()):
+            rejected.add_metric([name], value)
+        yield rejected
+        yield CounterMetricFamily(
+            "giftcard_rate_limit_store_errors", "Rate-limit store (Redis) calls that failed", value=errors
+        )
+        yield CounterMetricFamily(
+            "giftcard_rate_limit_unchecked_requests",
+            "Requests let through unchecked because the rate-limit store failed (RATE_LIMIT_FAIL_OPEN)",
+            value=unchecked,
+        )
+
+
+_RATE_LIMITS = _RateLimitCollector()
+REGISTRY.register(_RATE_LIMITS)
+
+
+def watch_rate_limits(counters: RateLimitCounters) -> None:
+    """Expose a rate limiter's counters on /metrics (for as long as the limiter lives)."""
+    _RATE_LIMITS.sources.append(weakref.ref(counters))
 
 
 def exposition() -> tuple[bytes, str]:
