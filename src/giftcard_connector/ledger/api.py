@@ -252,6 +252,12 @@ def create_app(service: LedgerService, *, lifespan: Any = None) -> FastAPI:
         idem = idempotency(request, caller, key, body)
         return respond(await service.set_status(body.code, CardStatus.ACTIVE, idem))
 
+    @v1.post("/cards/unlock")
+    async def unlock(body: schemas.CardCode, request: Request, caller: Admin, key: IdemKey = None) -> Response:
+        """Lift a PIN lockout (the card stays active; its wrong-PIN count starts again at zero)."""
+        idem = idempotency(request, caller, key, body)
+        return respond(await service.unlock(body.code, idem))
+
     app.include_router(v1)
     return app
 

@@ -18,7 +18,8 @@ from giftcard_connector.ledger.cardaccess import (
     ensure_usable,
     lock_card_by_code,
     lock_card_by_id,
-    verify_pin,
+    lock_card_for_use,
+    unlock_pin,
 )
 from giftcard_connector.ledger.db import Database
 from giftcard_connector.ledger.debits import FastDebits, Outcome, RawReply
@@ -122,8 +123,7 @@ class LedgerService:
             return reply
 
     async def _card_for_use(self, session: AsyncSession, code: str, pin: str | None, now: dt.datetime) -> Card:
-        card = await lock_card_by_code(session, self.secret, code)
-        verify_pin(card, self.secret, pin, self.pin_policy, now)
+        card = await lock_card_for_use(session, self.secret, code, pin, self.pin_policy, now)
         ensure_usable(card, now)
         return card
 
@@ -404,9 +404,16 @@ class LedgerService:
             card.status = status
             if status == CardStatus.ACTIVE:
                 # Reactivating is also how an operator lifts a PIN lockout.
-                card.pin_failed_attempts = 0
-                card.pin_locked_until = None
+                unlock_pin(card, now)
             card.updated_at = now
+
+        return await self._admin(code, change, idempotency)
+
+    async def unlock(self, code: str, idempotency: IdempotencyRequest | None = None) -> Reply:
+        """Lift a PIN lockout and forget the wrong PINs (an operator, after checking who is asking)."""
+
+        async def change(session: AsyncSession, card: Card, now: dt.datetime) -> None:
+            unlock_pin(card, now)
 
         return await self._admin(code, change, idempotency)
 

@@ -34,7 +34,8 @@ class LedgerSettings(BaseSettings):
         default=None, description=f"required: at least {MIN_SECRET_KEY_LENGTH} random characters; never change it"
     )
     pin_max_attempts: int = Field(default=5, ge=1, description="wrong PINs before a card is locked")
-    pin_lock_seconds: int = Field(default=900, ge=1, description="how long a PIN lock lasts")
+    pin_lock_seconds: int = Field(default=900, ge=1, description="the first PIN lock; each further lock doubles")
+    pin_max_lock_seconds: int = Field(default=30 * 24 * 3600, ge=1, description="the longest PIN lock")
     hold_ttl_seconds: int = Field(default=DEFAULT_HOLD_TTL_SECONDS, ge=1, description="lifetime of an authorization")
     migrate_on_start: bool = Field(default=True, description="bring the database schema up to date at start")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")

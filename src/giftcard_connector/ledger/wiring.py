@@ -18,7 +18,7 @@ def build_service(settings: LedgerSettings, database: Database, *, clock: Clock 
     return LedgerService(
         database,
         settings.require_secret(),
-        pin_policy=PinPolicy(settings.pin_max_attempts, settings.pin_lock_seconds),
+        pin_policy=PinPolicy(settings.pin_max_attempts, settings.pin_lock_seconds, settings.pin_max_lock_seconds),
         hold_ttl=dt.timedelta(seconds=settings.hold_ttl_seconds),
         clock=clock,
     )
