@@ -127,8 +127,26 @@ def bench_server_command(
 
 
 # --------------------------------------------------------------------------------------------- requests
+# Rate limits stay on (their cost is part of every request) with budgets the bench never reaches; the
+# shell decides the store (REDIS_URL) or turns them off (RATE_LIMIT_ENABLED=false) for a comparison.
+BENCH_RATE_LIMITS = {
+    "RATE_LIMIT_BALANCE_PER_SESSION": "1000000/minute",
+    "RATE_LIMIT_BALANCE_PER_ADDRESS": "1000000/minute",
+    "RATE_LIMIT_REDEEM_PER_SESSION": "1000000/minute",
+    "RATE_LIMIT_REDEEM_PER_ADDRESS": "1000000/minute",
+    "RATE_LIMIT_WRONG_TRIES_PER_CARD": "1000000/hour",
+    "RATE_LIMIT_KEY_PREFIX": "giftcard-bench",
+}
+
+
+def rate_limit_mode() -> str:
+    if os.environ.get("RATE_LIMIT_ENABLED", "true").lower() in ("false", "0", "no", "off"):
+        return "off"
+    return "redis" if os.environ.get("REDIS_URL") else "memory"
+
+
 def processor_env(emulator: Emulator) -> dict[str, str]:
-    return {**emulator.processor_env(), "GIFTCARD_PROVIDER": "mock", "LOG_LEVEL": "WARNING"}
+    return {**emulator.processor_env(), "GIFTCARD_PROVIDER": "mock", "LOG_LEVEL": "WARNING", **BENCH_RATE_LIMITS}
 
 
 def health_requests(port: int, count: int) -> list[bytes]:
@@ -369,6 +387,7 @@ def run_bench(args: argparse.Namespace) -> int:
 def _run(emulator: Emulator, requests: int, warmup: int, calibration_requests: int, out_path: Path) -> int:
     env = processor_env(emulator)
     _log(f"bench: {requests} requests per scenario, warm-up {warmup}, clients {CLIENT_LEVELS}")
+    _log(f"rate limits: {rate_limit_mode()}")
     done = _timed_phase("setup (carts and sessions, not timed)")
     balance_session = make_sessions(emulator, 1, BALANCE_CART_CENTS)[0]
     pool = SessionPool(make_sessions(emulator, len(CLIENT_LEVELS) * (warmup + requests), REDEEM_CART_CENTS))
@@ -439,6 +458,7 @@ def _run(emulator: Emulator, requests: int, warmup: int, calibration_requests: i
             "cpus": os.cpu_count(),
             "server": "giftcard-connector serve (uvicorn, uvloop, httptools)",
             "provider": "mock",
+            "rate_limits": rate_limit_mode(),
             "requests_per_scenario": requests,
             "warmup_per_scenario": warmup,
             "load_generator": "raw HTTP/1.1, one keep-alive connection per client, uvloop, same host",
