@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -29,7 +29,11 @@ from giftcard_connector.commercetools import payments as rules
 from giftcard_connector.commercetools import transactions as txn
 from giftcard_connector.commercetools.client import CommercetoolsClient
 from giftcard_connector.errors import ApiError
+from giftcard_connector.observability import metrics
 from giftcard_connector.providers.base import GiftCardProvider, ProviderUnavailable
+
+if TYPE_CHECKING:
+    from giftcard_connector.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -112,6 +116,7 @@ class Reconciler:
                 )
             except (ProviderUnavailable, ApiError) as error:
                 summary.unsettled += 1
+                metrics.reconciled("error")
                 log.warning(
                     "reconcile_unsettled",
                     payment_id=payment["id"],
@@ -121,6 +126,7 @@ class Reconciler:
                 continue
             if settled is None:
                 summary.unsettled += 1
+                metrics.reconciled("unknown")
                 continue
             payment = settled.payment
             if settled.state == "Success":
@@ -129,6 +135,7 @@ class Reconciler:
                 summary.failure += 1
             else:
                 summary.unsettled += 1
+            metrics.reconciled(settled.state if settled.state in ("Success", "Failure") else "unknown")
             log.info(
                 "reconcile_settled",
                 payment_id=payment["id"],
@@ -149,6 +156,18 @@ class Reconciler:
             await asyncio.sleep(interval)
 
 
+async def reconcile_once(settings: Settings, older_than: float = DEFAULT_GRACE_SECONDS) -> Summary:
+    """One pass with clients built from `settings` (what `giftcard-connector reconcile` runs; tests call it
+    in-process). Raises ApiError / ProviderUnavailable when the pass cannot run."""
+    from giftcard_connector.app import build_services
+
+    services = build_services(settings)
+    try:
+        return await Reconciler(services.commercetools, services.provider).run_once(older_than)
+    finally:
+        await services.aclose()
+
+
 async def run_command(*, older_than: float, watch: bool, interval: float, as_json: bool) -> int:
     """`giftcard-connector reconcile`: settings from the environment, like `serve`. Exit 0 when the
     pass ran (what it could not settle is counted as `unsettled`), 1 when it could not run."""
@@ -160,22 +179,18 @@ async def run_command(*, older_than: float, watch: bool, interval: float, as_jso
 
     settings = load_settings()
     configure_logging(settings.LOG_LEVEL)
-    services = build_services(settings)
-    reconciler = Reconciler(services.commercetools, services.provider)
-    try:
-        if watch:
-            await reconciler.watch(interval, older_than)
-            return 0
+    if watch:
+        services = build_services(settings)
         try:
-            summary = await reconciler.run_once(older_than)
-        except (ApiError, ProviderUnavailable) as error:
-            log.error("reconcile_failed", error=str(error))
-            return 1
-    finally:
-        await services.aclose()
-    if as_json:
-        print(orjson.dumps(summary.to_json()).decode())
-    else:
-        counts = summary.to_json()
-        print(" ".join(f"{name}={value}" for name, value in counts.items()))
+            await Reconciler(services.commercetools, services.provider).watch(interval, older_than)
+        finally:
+            await services.aclose()
+        return 0
+    try:
+        summary = await reconcile_once(settings, older_than)
+    except (ApiError, ProviderUnavailable) as error:
+        log.error("reconcile_failed", error=str(error))
+        return 1
+    counts = summary.to_json()
+    print(orjson.dumps(counts).decode() if as_json else " ".join(f"{name}={value}" for name, value in counts.items()))
     return 0

@@ -326,3 +326,32 @@ async def test_an_intent_the_provider_never_received_is_driven_while_young_else_
         assert ct.payments[payment["id"]]["transactions"][0]["state"] == "Failure"
         assert result.payment_id != payment["id"]
         assert provider.keys != [key]
+
+
+class LostAnswerProvider(ScriptedProvider):
+    """The provider acts but its answer is lost; status(key) then tells the truth."""
+
+    def __init__(self) -> None:
+        super().__init__(DOWN)
+        self.done: dict[str, OperationResult] = {}
+
+    async def refund(self, reference, amount, idempotency_key):  # type: ignore[no-untyped-def]
+        self.done[idempotency_key] = OperationResult(OperationStatus.SUCCESS, reference="rfd-1", amount=amount)
+        return await self._next(idempotency_key)
+
+    async def status(self, idempotency_key: str) -> OperationResult | None:
+        return self.done.get(idempotency_key)
+
+
+@pytest.mark.parametrize("amount", [1000, 3000])
+async def test_checkouts_repeat_of_a_refund_whose_answer_was_lost_is_its_outcome_not_a_second_refund(amount):
+    ct = FakeCommercetools()
+    payment_id = await _charged_payment(ct)
+    provider = LostAnswerProvider()
+    service = PaymentIntentService(ct, provider)  # type: ignore[arg-type]
+    refund = {"actions": [{"action": "refundPayment", "amount": {"centAmount": amount, "currencyCode": "EUR"}}]}
+    assert await service.modify(payment_id, parse_action(refund)) is Outcome.RECEIVED
+    assert await service.modify(payment_id, parse_action(refund)) is Outcome.APPROVED
+    refunds = [t for t in ct.payments[payment_id]["transactions"] if t["type"] == "Refund"]
+    assert [(t["state"], t["interactionId"]) for t in refunds] == [("Success", "rfd-1")]
+    assert len(provider.keys) == 1, "the provider was asked to refund once"

@@ -160,6 +160,7 @@ class Settled:
     payment: dict[str, Any]
     result: OperationResult
     state: str
+    transaction_id: str = ""
 
     @property
     def contradicted(self) -> bool:
@@ -183,7 +184,7 @@ async def record(
     payment = await ct.update_payment(payment, derive)
     transaction = find(payment, transaction_id)
     state = str(transaction.get("state")) if transaction else "Unknown"
-    settled = Settled(payment, result, state)
+    settled = Settled(payment, result, state, transaction_id)
     if transaction is not None:
         _observe(before, transaction, result)
     if settled.contradicted:

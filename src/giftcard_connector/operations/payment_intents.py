@@ -181,6 +181,30 @@ def plan_cancel(payment: dict[str, Any]) -> Plan:
     return Done(Outcome.APPROVED)  # nothing succeeded, or all already refunded: nothing to undo
 
 
+def _repeat_outcome(settled: list[txn.Settled], action: PaymentAction) -> Outcome | None:
+    """The outcome of a just-settled transaction this capture or refund repeats (same type and
+    amount), unless the provider never received it: then the action has not happened and is planned
+    anew. Cancel and reverse need no such rule: their plan refunds or releases what is still left."""
+    if isinstance(action, CapturePayment):
+        kind = "Charge"
+    elif isinstance(action, RefundPayment):
+        kind = "Refund"
+    else:
+        return None
+    amount = action.amount.to_money().cent_amount
+    for item in settled:
+        transaction = txn.find(item.payment, item.transaction_id)
+        if transaction is None or transaction.get("type") != kind:
+            continue
+        if int(transaction["amount"]["centAmount"]) != amount:
+            continue
+        if item.state == "Success":
+            return Outcome.APPROVED
+        if item.state == "Failure" and item.result.message != txn.NEVER_RECEIVED:
+            return Outcome.REJECTED
+    return None
+
+
 class PaymentIntentService:
     def __init__(self, commercetools: CommercetoolsClient, provider: GiftCardProvider) -> None:
         self._ct = commercetools
@@ -194,7 +218,12 @@ class PaymentIntentService:
             if not rules.is_ours(payment):
                 raise InvalidField("paymentId", "The payment is not a gift card payment of this connector")
             log.info("payment_modification", payment_id=payment_id, action=action.action)
-            payment = await self._settle_unsettled(payment)
+            payment, settled = await self._settle_unsettled(payment)
+            repeated = _repeat_outcome(settled, action)
+            if repeated is not None:
+                # Checkout repeated an action whose transaction was in flight and has just been settled:
+                # that transaction is this action's outcome; starting another would do it twice.
+                return repeated
             planner = self._planner(action)
             for _ in range(_MAX_PLANS):
                 plan = planner(payment)
@@ -221,8 +250,9 @@ class PaymentIntentService:
             return lambda payment: plan_refund(payment, refund, named)
         return plan_cancel
 
-    async def _settle_unsettled(self, payment: dict[str, Any]) -> dict[str, Any]:
+    async def _settle_unsettled(self, payment: dict[str, Any]) -> tuple[dict[str, Any], list[txn.Settled]]:
         """Ask the provider about every Initial or Pending transaction and record what it knows."""
+        done: list[txn.Settled] = []
         for transaction in rules.transactions(payment):
             if transaction.get("state") not in rules.IN_FLIGHT:
                 continue
@@ -240,7 +270,8 @@ class PaymentIntentService:
                 continue  # it stays in flight and counts as taken
             if settled is not None:
                 payment = settled.payment
-        return payment
+                done.append(settled)
+        return payment, done
 
     async def _write_intent(
         self, payment: dict[str, Any], planner: Planner, plan: Move, marker: str, merchant_reference: str | None
