@@ -322,6 +322,7 @@ class Check:
 
             await self.refund(lb, emulator, shoppers, ct)
             await self.shared_limit(lb, ct, shoppers[0].code)
+            await self.watch_endpoints(lb)
             self.reconcile()
             with self.timings.step("ledger vs commercetools") as d:
                 agreement = await compare(shoppers, ct, ledger)
@@ -372,6 +373,19 @@ class Check:
             # In-memory counters would allow 10 per copy: no 429 in 16 checks split between two copies.
             if first_429 is None:
                 self.failures.append(f"the per-session limit did not hold across the copies: {statuses}")
+
+    async def watch_endpoints(self, lb: httpx.AsyncClient) -> None:
+        """/ready answers through the load balancer; /metrics only on a copy's loopback port."""
+        ready = (await lb.get("/ready")).status_code
+        public_metrics = (await lb.get("/metrics")).status_code
+        async with httpx.AsyncClient(timeout=10) as direct:
+            own_metrics = (await direct.get(f"http://127.0.0.1:{self.ports.processor_2}/metrics")).status_code
+        self.findings.append(
+            f"through HAProxy: /ready {ready}, /metrics {public_metrics} (denied at the LB); "
+            f"processor-2's /metrics on loopback {own_metrics}"
+        )
+        if ready != 200 or public_metrics != 404 or own_metrics != 200:
+            self.failures.append(f"/ready {ready}, public /metrics {public_metrics}, loopback /metrics {own_metrics}")
 
     def reconcile(self) -> None:
         assert self.compose is not None

@@ -165,4 +165,6 @@ def wait_healthy(container: str, timeout: float) -> float:
         if inspect(container, "{{if .State.Health}}{{.State.Health.Status}}{{end}}") == "healthy":
             return time.monotonic() - start
         time.sleep(0.25)
-    raise HostError(f"container {container[:12]} not healthy after {timeout:.0f}s")
+    logs = subprocess.run(["docker", "logs", "--tail", "8", container], capture_output=True, text=True, check=False)
+    tail = f"{logs.stderr}{logs.stdout}".strip()
+    raise HostError(f"container {container[:12]} not healthy after {timeout:.0f}s; its last lines:\n{tail}")
