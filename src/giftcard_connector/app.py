@@ -107,8 +107,8 @@ def build_services(settings: Settings, provider: GiftCardProvider | None = None)
             settings.CTP_CLIENT_SECRET,
             settings.CTP_PROJECT_KEY,
         ),
-        giftcards=GiftCardService(commercetools, provider, settings.GIFTCARD_CAPTURE_MODE),
-        payment_intents=PaymentIntentService(commercetools, provider),
+        giftcards=GiftCardService(commercetools, provider, settings.GIFTCARD_CAPTURE_MODE, settings.RECONCILE_GRACE),
+        payment_intents=PaymentIntentService(commercetools, provider, settings.RECONCILE_GRACE),
         status=StatusService(commercetools, provider, settings.HEALTH_CHECK_TIMEOUT),
         rate_limiter=build_rate_limiter(settings),
     )

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-DEFAULT_GRACE_SECONDS = 300.0
+DEFAULT_GRACE_SECONDS = txn.GRACE_SECONDS
 PAGE_SIZE = 100
 
 
@@ -153,6 +153,8 @@ class Reconciler:
                 await self.run_once(older_than)
             except (ApiError, ProviderUnavailable) as error:
                 log.warning("reconcile_pass_failed", error=str(error))
+            except Exception:  # a background loop must outlive one bad pass; the next one tries again
+                log.exception("reconcile_pass_crashed")
             await asyncio.sleep(interval)
 
 

@@ -355,3 +355,30 @@ async def test_checkouts_repeat_of_a_refund_whose_answer_was_lost_is_its_outcome
     refunds = [t for t in ct.payments[payment_id]["transactions"] if t["type"] == "Refund"]
     assert [(t["state"], t["interactionId"]) for t in refunds] == [("Success", "rfd-1")]
     assert len(provider.keys) == 1, "the provider was asked to refund once"
+
+
+async def test_an_intent_between_half_and_the_whole_grace_period_is_left_to_the_reconciler():
+    import datetime as dt
+
+    from giftcard_connector.giftcards.idempotency import redemption_key
+
+    ct = FakeCommercetools()
+    cart_id = ct.add_cart(10000)
+    amount = Money(1000, "EUR")
+    written = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=200)  # grace 300: not drivable, not yet failed
+    intent = txn.intent("Charge", amount, "intent-1") | {"timestamp": txn.timestamp(written)}
+    payment = await ct.create_payment(
+        {
+            "key": redemption_key("session-1", "code", amount),
+            "amountPlanned": amount.to_json(),
+            "transactions": [intent],
+        }
+    )
+    await ct.add_payment_to_cart(ct.carts[cart_id], payment["id"])
+    provider = ScriptedProvider(OK)
+    service = GiftCardService(ct, provider, CaptureMode.DIRECT, grace=300)  # type: ignore[arg-type]
+    with pytest.raises(GiftCardError) as caught:
+        await service.redeem(session(cart_id), "code", None, amount)
+    assert caught.value.status_code == 503
+    assert provider.keys == []
+    assert ct.payments[payment["id"]]["transactions"][0]["state"] == "Initial"

@@ -33,6 +33,18 @@ from giftcard_connector.providers.base import GiftCardProvider, OperationResult,
 log = structlog.get_logger(__name__)
 
 ProviderCall = Callable[[str], Awaitable[OperationResult]]
+# The grace period (RECONCILE_GRACE): an intent whose key the provider never received is recorded
+# Failure once it is this old. Nobody drives an intent older than half of it (drivable), and a drive
+# ends within a provider call and its retry (two PROVIDER_TIMEOUTs), so at the grace period no call
+# with that key can still arrive.
+GRACE_SECONDS = 300.0
+
+
+def drivable(transaction: dict[str, Any], grace: float) -> bool:
+    """Whether a caller may still (re)send this intent's provider call with its key."""
+    return age_seconds(transaction) < grace / 2
+
+
 UNKNOWN_OUTCOME = "The gift card provider did not confirm the operation"
 # What the reconciler records for a key the provider never received, once older than the grace period.
 NEVER_RECEIVED = "The gift card provider never received the operation"

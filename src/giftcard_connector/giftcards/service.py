@@ -43,10 +43,7 @@ _UNAVAILABLE_MESSAGE = "The gift card provider is not available; please try agai
 _PENDING_MESSAGE = "The gift card provider did not confirm the redemption; submit again to complete it"
 # Attempts of one redemption name (each after the previous one failed, was refunded or cancelled).
 MAX_ATTEMPTS = 20
-# An intent younger than this may still be driven with its key by a resubmit; an older one whose key
-# the provider never received is recorded Failure and the submit becomes a new attempt. Also the
-# reconciler's default grace period: far longer than a provider call with its retry (two timeouts).
-GRACE_SECONDS = 300.0
+_SETTLING_MESSAGE = "This redemption is being settled with the gift card provider; submit again later"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +128,13 @@ def _twins(cart: dict[str, Any], name: str) -> dict[int, dict[str, Any]]:
 
 class GiftCardService:
     def __init__(
-        self, commercetools: CommercetoolsClient, provider: GiftCardProvider, capture_mode: CaptureMode
+        self,
+        commercetools: CommercetoolsClient,
+        provider: GiftCardProvider,
+        capture_mode: CaptureMode,
+        grace: float = txn.GRACE_SECONDS,
     ) -> None:
+        self._grace = grace
         self._ct = commercetools
         self._provider = provider
         self._capture_mode = capture_mode
@@ -245,11 +247,14 @@ class GiftCardService:
                 await self._ct.add_payment_to_cart(cart, str(payment["id"]))  # the money moved: show it
             return Redemption("Success", str(payment["id"]), rules.provider_reference(payment))
         try:
-            result = await txn.ask(self._provider, payment, transaction, give_up_after=GRACE_SECONDS)
+            result = await txn.ask(self._provider, payment, transaction, give_up_after=self._grace)
         except ProviderUnavailable as error:
             log.warning("provider_status_unavailable", payment_id=payment["id"], error=str(error))
             raise GiftCardError(BalanceState.GENERIC_ERROR, _UNAVAILABLE_MESSAGE, status_code=503) from None
         if result is None:
+            if not txn.drivable(transaction, self._grace):
+                # Too old to send again, too young to call never-received: the reconciler decides.
+                raise GiftCardError(BalanceState.GENERIC_ERROR, _SETTLING_MESSAGE, status_code=503)
             # The provider never received this key and the intent is young: drive it with the same
             # key (a copy doing the same at this moment is harmless: the provider acts once per key).
             if not on_cart:

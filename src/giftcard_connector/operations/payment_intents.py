@@ -35,7 +35,6 @@ log = structlog.get_logger(__name__)
 
 # Plans made per action at most: each further one follows a concurrent writer's change.
 _MAX_PLANS = 4
-GRACE_SECONDS = 300.0
 
 
 class Outcome(StrEnum):
@@ -206,7 +205,10 @@ def _repeat_outcome(settled: list[txn.Settled], action: PaymentAction) -> Outcom
 
 
 class PaymentIntentService:
-    def __init__(self, commercetools: CommercetoolsClient, provider: GiftCardProvider) -> None:
+    def __init__(
+        self, commercetools: CommercetoolsClient, provider: GiftCardProvider, grace: float = txn.GRACE_SECONDS
+    ) -> None:
+        self._grace = grace
         self._ct = commercetools
         self._provider = provider
         # An optimisation only (fewer 409s inside one process); the guarantee is the conditional write.
@@ -237,6 +239,8 @@ class PaymentIntentService:
                         continue  # the payment changed under us: plan again on what it is now
                 else:
                     transaction = plan.existing
+                    if not txn.drivable(transaction, self._grace):
+                        return Outcome.RECEIVED  # too old to send again; the reconciler settles it
                 return await self._move(payment, transaction, plan, action.merchantReference)
             return Outcome.RECEIVED
 
@@ -263,7 +267,7 @@ class PaymentIntentService:
                     payment,
                     transaction,
                     interface_id=not payment.get("interfaceId"),
-                    give_up_after=GRACE_SECONDS,
+                    give_up_after=self._grace,
                 )
             except ProviderUnavailable as error:
                 log.warning("provider_status_unavailable", payment_id=payment["id"], error=str(error))
