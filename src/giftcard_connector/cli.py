@@ -48,10 +48,11 @@ def _add_reconcile(commands: Any) -> None:
     parser.add_argument(
         "--older-than",
         type=float,
-        default=DEFAULT_GRACE_SECONDS,
+        default=None,
         metavar="SECONDS",
         help="only transactions written this long ago; an unknown key this old is recorded Failure "
-        f"(grace period, default {DEFAULT_GRACE_SECONDS:.0f}; keep it far above a provider call with its retry)",
+        f"(grace period; default RECONCILE_GRACE, else {DEFAULT_GRACE_SECONDS:.0f}; keep it far above a provider "
+        "call with its retry)",
     )
     parser.add_argument("--watch", action="store_true", help="keep going: one pass every --interval seconds")
     parser.add_argument("--interval", type=float, default=60.0, metavar="SECONDS", help="with --watch (default 60)")

@@ -170,7 +170,7 @@ async def reconcile_once(settings: Settings, older_than: float = DEFAULT_GRACE_S
         await services.aclose()
 
 
-async def run_command(*, older_than: float, watch: bool, interval: float, as_json: bool) -> int:
+async def run_command(*, older_than: float | None, watch: bool, interval: float, as_json: bool) -> int:
     """`giftcard-connector reconcile`: settings from the environment, like `serve`. Exit 0 when the
     pass ran (what it could not settle is counted as `unsettled`), 1 when it could not run."""
     import orjson
@@ -181,6 +181,8 @@ async def run_command(*, older_than: float, watch: bool, interval: float, as_jso
 
     settings = load_settings()
     configure_logging(settings.LOG_LEVEL)
+    if older_than is None:
+        older_than = settings.RECONCILE_GRACE
     if watch:
         services = build_services(settings)
         try:
