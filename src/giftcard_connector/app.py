@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -114,6 +115,9 @@ def build_services(settings: Settings, provider: GiftCardProvider | None = None)
     )
 
 
+_CORRELATION_ID = re.compile(rb"[\x21-\x7e]+")  # visible ASCII
+
+
 class CorrelationIdMiddleware:
     """Takes the caller's X-Correlation-ID (or X-Request-ID), else makes one; echoes it back."""
 
@@ -126,7 +130,9 @@ class CorrelationIdMiddleware:
             return
         headers = dict(scope["headers"])
         sent = headers.get(b"x-correlation-id") or headers.get(b"x-request-id")
-        value = sent.decode("latin-1")[:128] if sent else str(uuid.uuid4())
+        if sent is not None and not _CORRELATION_ID.fullmatch(sent[:128]):
+            sent = None  # it travels on to commercetools and the provider: no control characters
+        value = sent[:128].decode("ascii") if sent else str(uuid.uuid4())
         correlation_id.set(value)
         caller_sent_correlation_id.set(sent is not None)
 

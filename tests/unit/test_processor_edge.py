@@ -120,3 +120,19 @@ async def test_nul_bytes_are_refused_at_the_edge(client: httpx.AsyncClient, path
 
 async def test_unknown_route_keeps_the_contract_body(client: httpx.AsyncClient) -> None:
     assert_error_body(await client.get("/no/such/route"), 404, "ResourceNotFound")
+
+
+@pytest.mark.parametrize("sent", [b"abc\x01def", b"caf\xe9", b"with space", b"\x7f"])
+async def test_a_correlation_id_with_control_or_non_ascii_bytes_is_replaced(
+    client: httpx.AsyncClient, sent: bytes
+) -> None:
+    # It is passed on to commercetools and the provider as a header; aiohttp refuses control characters.
+    response = await client.get("/health", headers={"X-Correlation-ID": sent})
+    assert response.status_code == 200
+    echoed = response.headers["x-correlation-id"]
+    assert echoed.encode() != sent and len(echoed) == 36  # a fresh UUID
+
+
+async def test_a_visible_ascii_correlation_id_is_kept_up_to_128_characters(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health", headers={"X-Correlation-ID": "order-42/" + "x" * 200})
+    assert response.headers["x-correlation-id"] == ("order-42/" + "x" * 200)[:128]
