@@ -43,6 +43,14 @@ def _unsigned(claims: dict, alg: str = "none") -> str:
     return f"{part({'alg': alg, 'typ': 'JWT'})}.{part(claims)}."
 
 
+def _with_alg(token: str, alg: str) -> str:
+    """The same token with another `alg` in its header (the real key's kid kept)."""
+    header, claims, signature = token.split(".")
+    fields = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    forged = base64.urlsafe_b64encode(json.dumps({**fields, "alg": alg}).encode()).rstrip(b"=").decode()
+    return f"{forged}.{claims}.{signature}"
+
+
 @pytest.mark.parametrize(
     "make_token",
     [
@@ -58,6 +66,8 @@ def _unsigned(claims: dict, alg: str = "none") -> str:
         pytest.param(lambda emu: emu.mint_jwt(header={"kid": "unknown-kid"}, foreign_key=True), id="unknown-kid"),
         pytest.param(lambda emu: emu.mint_jwt(header={"alg": "none"}), id="alg-none-minted"),
         pytest.param(lambda emu: emu.mint_jwt(header={"alg": "HS256"}), id="alg-hs256"),
+        pytest.param(lambda emu: _with_alg(emu.mint_jwt(), "ES256"), id="es256-header-on-the-rsa-kid"),
+        pytest.param(lambda emu: _with_alg(emu.mint_jwt(), "PS256"), id="ps256-header-rs256-signature"),
         pytest.param(
             lambda emu: _unsigned(
                 {"iss": emu.issuer, f"{emu.issuer}/claims/project_key": emu.project_key, "exp": time.time() + 600}
