@@ -7,7 +7,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMPS := devkit/node_modules/.installed enabler/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-python setup-node setup-browser setup-test demo session test lint test-python test-enabler enabler bench bench-compare container-check clean
+.PHONY: help setup setup-python setup-node setup-browser setup-test demo session test lint test-python test-enabler enabler bench bench-compare openapi container-check clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z_-]+:.*## / {gsub(/\$$\$$/, "$$", $$2); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -60,6 +60,9 @@ bench: setup ## throughput, latency and upstream calls; JSON to $$BENCH_OUT (def
 
 bench-compare: ## server / event loop / JSON variants on one core (the experiment behind docs/benchmark.md)
 	PYTHONPATH=devkit $(BIN)/python -m giftcard_devkit.bench_compare
+
+openapi: ## write docs/openapi.json from the app (a test fails when the committed one is stale)
+	PYTHONPATH=devkit $(BIN)/python -m giftcard_devkit.openapi
 
 container-check: setup ## root, minutes: image + compose stack here, driven through HAProxy with a copy killed (README, Deployment)
 	PYTHONPATH=devkit $(BIN)/python -m giftcard_devkit.container_check $(CHECK_ARGS)

@@ -25,23 +25,28 @@ from giftcard_connector.auth.jwt import JwksCache, JwtVerifier
 from giftcard_connector.auth.oauth2 import Introspector
 from giftcard_connector.commercetools.client import CommercetoolsClient, CommercetoolsConfig
 from giftcard_connector.context import caller_sent_correlation_id, correlation_id
+from giftcard_connector.dependencies import Commercetools, Provider
 from giftcard_connector.edge import TOO_LARGE_MESSAGE, install_edge
 from giftcard_connector.enabler_files import EnablerFiles
-from giftcard_connector.errors import ApiError, GiftCardError, InvalidJsonInput
+from giftcard_connector.errors import ApiError, GiftCardError
 from giftcard_connector.giftcards.routes import router as giftcards_router
 from giftcard_connector.giftcards.service import GiftCardService
 from giftcard_connector.http import MAX_BODY_BYTES, FastJSONResponse
 from giftcard_connector.observability import metrics
 from giftcard_connector.observability.middleware import install_observability
 from giftcard_connector.observability.readiness import ReadinessCache, processor_checks, readiness_body
+from giftcard_connector.openapi import contract_openapi
 from giftcard_connector.operations.payment_intents import PaymentIntentService
 from giftcard_connector.operations.routes import router as operations_router
+from giftcard_connector.operations.schemas import ACTION_NAMES
 from giftcard_connector.operations.status import StatusService
 from giftcard_connector.providers.base import GiftCardProvider
 from giftcard_connector.providers.factory import build_provider
 from giftcard_connector.ratelimit.limiter import GuardError, RateLimiter, build_rate_limiter
 from giftcard_connector.reconcile import Reconciler
+from giftcard_connector.responses import HealthResponse, ReadinessResponse
 from giftcard_connector.settings import Settings
+from giftcard_connector.validation import contract_error
 
 log = structlog.get_logger(__name__)
 
@@ -191,7 +196,10 @@ def create_app(settings: Settings, provider: GiftCardProvider | None = None) -> 
         version=__version__,
         lifespan=lifespan,
         default_response_class=FastJSONResponse,
+        # A body without a Content-Type is read as JSON too (the template's clients send one; curl may not).
+        strict_content_type=False,
     )
+    app.openapi = lambda: contract_openapi(app)  # type: ignore[method-assign]  # no 422s it never sends
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, error: ApiError) -> FastJSONResponse:
@@ -206,9 +214,10 @@ def create_app(settings: Settings, provider: GiftCardProvider | None = None) -> 
         return FastJSONResponse(error.body(), status_code=error.status_code, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, __: RequestValidationError) -> FastJSONResponse:
-        error = InvalidJsonInput("The request is not valid")
-        return FastJSONResponse(error.body(), status_code=400)
+    async def validation_error(_: Request, error: RequestValidationError) -> FastJSONResponse:
+        # Every typed parameter (bodies, paths, headers) answers the contract's 400 bodies from here.
+        problem = contract_error(error.errors(), union_tags=ACTION_NAMES)
+        return FastJSONResponse(problem.body(), status_code=problem.status_code)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> FastJSONResponse:
@@ -223,18 +232,22 @@ def create_app(settings: Settings, provider: GiftCardProvider | None = None) -> 
     # No handler for Exception here: Starlette would run it outside every middleware. The catch-all
     # 500 is EdgeGuard's (edge.py), inside CORS and X-Correlation-ID.
 
-    @app.get("/health")
+    @app.get("/health", response_model=HealthResponse, tags=["Probes"], summary="Liveness: no upstream calls")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     readiness = ReadinessCache(settings.READINESS_CACHE_SECONDS)
 
-    @app.get("/ready")
-    async def ready(request: Request) -> FastJSONResponse:
-        """Readiness: a commercetools token is obtainable and the provider answers (cached a few seconds)."""
-        services: Services = request.app.state.services
+    @app.get(
+        "/ready",
+        response_model=ReadinessResponse,
+        responses={503: {"model": ReadinessResponse, "description": "Not ready: a check is DOWN"}},
+        tags=["Probes"],
+        summary="Readiness: a commercetools token is obtainable and the provider answers (cached a few seconds)",
+    )
+    async def ready(commercetools: Commercetools, provider: Provider) -> FastJSONResponse:
         timeout = settings.HEALTH_CHECK_TIMEOUT / 1000
-        checks = await readiness.checks(lambda: processor_checks(services.commercetools, services.provider, timeout))
+        checks = await readiness.checks(lambda: processor_checks(commercetools, provider, timeout))
         status, body = readiness_body(checks)
         return FastJSONResponse(body, status_code=status)
 

@@ -1,15 +1,15 @@
-"""Request body parsing with the contract's 4xx errors, and a fast JSON response."""
+"""The body size cap, validation with the contract's 400 errors, and a fast JSON response."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, TypeVar
 
 import orjson
-from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
-from giftcard_connector.errors import InvalidField, InvalidJsonInput, RequiredField
+from giftcard_connector.validation import contract_error
 
 Model = TypeVar("Model", bound=BaseModel)
 # Far above any real request (the largest is a redeem of a few hundred bytes); enforced in edge.py.
@@ -21,29 +21,9 @@ class FastJSONResponse(JSONResponse):
         return orjson.dumps(content)
 
 
-async def read_json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        raise InvalidJsonInput("Request body is empty; a JSON object is required")
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise InvalidJsonInput("Request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidJsonInput("Request body must be a JSON object")
-    return data
-
-
-async def parse_body(request: Request, model: type[Model]) -> Model:
-    return validate(model, await read_json_object(request))
-
-
-def validate(model: type[Model], data: dict[str, Any]) -> Model:
+def validate(model: type[Model], data: Any, union_tags: Collection[str] = ()) -> Model:
+    """`data` as `model`, or the contract's 400 (RequiredField, InvalidField) for the first problem."""
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        field = ".".join(str(part) for part in first["loc"]) or "body"
-        if first["type"] == "missing":
-            raise RequiredField(field) from None
-        raise InvalidField(field, f"Invalid value for '{field}': {first['msg']}") from None
+        raise contract_error(error.errors(include_url=False), union_tags) from None

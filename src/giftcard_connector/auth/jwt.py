@@ -12,7 +12,6 @@ import aiohttp
 import jwt
 import orjson
 import structlog
-from fastapi import Request
 
 from giftcard_connector.auth.bearer import bearer_token
 from giftcard_connector.errors import AuthError
@@ -174,8 +173,3 @@ class JwtVerifier:
         if claims.get(self._project_claim) != self._project_key:
             raise AuthError("invalid_token", "The token is not for this project")
         return claims
-
-
-async def require_jwt(request: Request) -> dict[str, Any]:
-    verifier: JwtVerifier = request.app.state.services.jwt_verifier
-    return await verifier.verify(request.headers.get("authorization"))

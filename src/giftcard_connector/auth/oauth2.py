@@ -5,7 +5,6 @@ from __future__ import annotations
 import aiohttp
 import orjson
 import structlog
-from fastapi import Request
 
 from giftcard_connector.auth.bearer import bearer_token
 from giftcard_connector.context import current_correlation_id
@@ -51,8 +50,3 @@ class Introspector:
         scopes = set(str(answer.get("scope") or "").split())
         if not scopes & self._wanted:
             raise AuthError("invalid_token", "The token lacks the scope manage_checkout_payment_intents")
-
-
-async def require_oauth2(request: Request) -> None:
-    introspector: Introspector = request.app.state.services.introspector
-    await introspector.verify(request.headers.get("authorization"))

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from fastapi import Request
 
 from giftcard_connector.commercetools.client import UPSTREAM_AUTH_FAILED, CommercetoolsClient
 from giftcard_connector.context import caller_sent_correlation_id, correlation_id
@@ -52,8 +51,3 @@ async def authenticate_session(client: CommercetoolsClient, session_id: str | No
     if metadata.get("correlationId") and not caller_sent_correlation_id.get():
         correlation_id.set(str(metadata["correlationId"]))
     return SessionContext(session_id=session_id, cart_id=str(cart_id), metadata=metadata)
-
-
-async def require_session(request: Request) -> SessionContext:
-    services = request.app.state.services
-    return await authenticate_session(services.commercetools, request.headers.get("x-session-id"))

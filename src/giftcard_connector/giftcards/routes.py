@@ -4,42 +4,70 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Header
 
-from giftcard_connector.auth.session import SessionContext, require_session
+from giftcard_connector import responses
+from giftcard_connector.dependencies import GiftCards, Provider, Session
 from giftcard_connector.errors import GiftCardError
 from giftcard_connector.giftcards.idempotency import check_header
 from giftcard_connector.giftcards.schemas import UNKNOWN_CARD_MESSAGE, BalanceRequest, RedeemRequest
-from giftcard_connector.http import FastJSONResponse, parse_body
+from giftcard_connector.http import FastJSONResponse
 from giftcard_connector.providers.base import BalanceState
 from giftcard_connector.ratelimit.dependency import rate_limited
 
-router = APIRouter(default_response_class=FastJSONResponse)
-Session = Annotated[SessionContext, Depends(require_session)]
+router = APIRouter(default_response_class=FastJSONResponse, tags=["Enabler"])
+
+GIFT_CARD_ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": responses.ErrorBody | responses.GiftCardErrorBody,
+        "description": "An invalid body (general error body), or a card the provider refuses (Expired, "
+        "CurrencyNotMatch, ZeroBalance, GenericError, or an amount above what the cart owes)",
+    },
+    **responses.UNAUTHORIZED,
+    404: {"model": responses.GiftCardErrorBody, "description": "No such card (also a code no card can have)"},
+    **responses.RATE_LIMITED,
+    **responses.UPSTREAM_UNAVAILABLE,
+}
 
 
 # Route-level dependencies run before the parameters' ones: the rate limits come before session auth.
-@router.post("/balance", dependencies=[rate_limited("balance")])
-async def balance(request: Request, session: Session) -> dict[str, Any]:
-    body = await parse_body(request, BalanceRequest)
+@router.post(
+    "/balance",
+    dependencies=[rate_limited("balance")],
+    response_model=responses.BalanceResponse,
+    response_model_exclude_none=True,
+    responses=GIFT_CARD_ANSWERS,
+    summary="The card's balance, in the cart's currency",
+)
+async def balance(body: BalanceRequest, session: Session, giftcards: GiftCards) -> dict[str, Any]:
     require_possible_code(body)
-    service = request.app.state.services.giftcards
-    result: dict[str, Any] = await service.balance(session, body.clean_code, body.clean_pin)
-    return result
+    return await giftcards.balance(session, body.clean_code, body.clean_pin)
 
 
-@router.post("/redeem", dependencies=[rate_limited("redeem")])
-async def redeem(request: Request, session: Session) -> dict[str, Any]:
-    body = await parse_body(request, RedeemRequest)
+@router.post(
+    "/redeem",
+    dependencies=[rate_limited("redeem")],
+    response_model=responses.RedeemResponse,
+    responses=GIFT_CARD_ANSWERS,
+    summary="Pay part or all of the cart with the card",
+)
+async def redeem(
+    body: RedeemRequest,
+    session: Session,
+    giftcards: GiftCards,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Names this redemption: a repeated submit with the same key never charges twice",
+        ),
+    ] = None,
+) -> dict[str, Any]:
     require_possible_code(body)
-    service = request.app.state.services.giftcards
-    # The Enabler's Idempotency-Key names this redemption (contract section 9); optional.
-    header_key = check_header(request.headers.get("idempotency-key"))
-    redemption = await service.redeem(
-        session, body.clean_code, body.clean_pin, body.redeemAmount.to_money(), header_key
+    redemption = await giftcards.redeem(
+        session, body.clean_code, body.clean_pin, body.redeemAmount.to_money(), check_header(idempotency_key)
     )
-    result: dict[str, Any] = redemption.body()
-    return result
+    return redemption.body()
 
 
 def require_possible_code(body: BalanceRequest) -> None:
@@ -48,11 +76,15 @@ def require_possible_code(body: BalanceRequest) -> None:
         raise GiftCardError(BalanceState.NOT_FOUND, UNKNOWN_CARD_MESSAGE)
 
 
-@router.get("/enabler/config")
-async def enabler_config(request: Request, _: Session) -> dict[str, Any]:
-    """What the Enabler needs to render its fields. Needs a valid session, so a wrong session id or
-    processorUrl makes createGiftCardBuilder() reject; names no provider (nothing for a prober)."""
-    provider = request.app.state.services.provider
+@router.get(
+    "/enabler/config",
+    response_model=responses.EnablerConfigResponse,
+    responses=responses.UNAUTHORIZED,
+    summary="What the Enabler needs to render its fields",
+)
+async def enabler_config(_: Session, provider: Provider) -> dict[str, Any]:
+    """Needs a valid session, so a wrong session id or processorUrl makes createGiftCardBuilder()
+    reject; names no provider (nothing for a prober)."""
     return {
         "pinRequired": bool(provider.requires_pin),
         "pinSupported": bool(provider.requires_pin or provider.supports_pin),

@@ -4,28 +4,49 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Path
 
-from giftcard_connector.auth.jwt import require_jwt
-from giftcard_connector.auth.oauth2 import require_oauth2
-from giftcard_connector.errors import InvalidField
-from giftcard_connector.http import FastJSONResponse, read_json_object
-from giftcard_connector.operations.schemas import parse_action
+from giftcard_connector import responses
+from giftcard_connector.dependencies import MerchantCenterClaims, PaymentIntents, StatusChecks, checkout_token
+from giftcard_connector.http import FastJSONResponse
+from giftcard_connector.operations.schemas import PaymentIntentRequest
 
-router = APIRouter(prefix="/operations", default_response_class=FastJSONResponse)
+router = APIRouter(prefix="/operations", default_response_class=FastJSONResponse, tags=["Operations"])
+
+PaymentId = Annotated[
+    str,
+    Path(
+        alias="paymentId",
+        pattern=r"^[A-Za-z0-9-]{1,256}$",
+        description="The commercetools payment id (one of this connector's payments)",
+    ),
+]
 
 
-@router.get("/status")
-async def status(request: Request, _: Annotated[dict[str, Any], Depends(require_jwt)]) -> dict[str, Any]:
-    result: dict[str, Any] = await request.app.state.services.status.status()
-    return result
+@router.get(
+    "/status",
+    response_model=responses.StatusResponse,
+    response_model_exclude_none=True,
+    responses=responses.UNAUTHORIZED,
+    summary="Merchant Center health: commercetools permissions and the provider (200 always; the body says)",
+)
+async def status(_: MerchantCenterClaims, checks: StatusChecks) -> dict[str, Any]:
+    return await checks.status()
 
 
-@router.post("/payment-intents/{payment_id}", dependencies=[Depends(require_oauth2)])
-async def payment_intents(request: Request, payment_id: str) -> dict[str, Any]:
-    if not payment_id or len(payment_id) > 256 or not payment_id.replace("-", "").isalnum():
-        raise InvalidField("paymentId", "The payment id in the path is not valid")
-    data = await read_json_object(request)
-    action = parse_action(data)
-    outcome = await request.app.state.services.payment_intents.modify(payment_id, action)
+@router.post(
+    "/payment-intents/{paymentId}",
+    dependencies=[checkout_token],
+    response_model=responses.PaymentIntentResponse,
+    responses={
+        **responses.INVALID_INPUT,
+        **responses.UNAUTHORIZED,
+        404: {"model": responses.ErrorBody, "description": "No such payment"},
+        409: {"model": responses.ErrorBody, "description": "Another copy is still driving this payment"},
+        **responses.UPSTREAM_UNAVAILABLE,
+    },
+    summary="Checkout's capture, refund, cancel or reverse of a gift card payment",
+)
+async def payment_intents(payment_id: PaymentId, body: PaymentIntentRequest, intents: PaymentIntents) -> dict[str, str]:
+    outcome = await intents.modify(payment_id, body.action)
     return {"outcome": outcome.value}

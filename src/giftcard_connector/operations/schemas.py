@@ -6,7 +6,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
-from giftcard_connector.errors import InvalidField, RequiredField
 from giftcard_connector.giftcards.schemas import MoneyIn
 from giftcard_connector.http import validate
 
@@ -41,39 +40,26 @@ class ReversePayment(BaseModel):
 
 
 PaymentAction = CapturePayment | RefundPayment | CancelPayment | ReversePayment
-_ACTIONS: dict[str, type[BaseModel]] = {
-    "capturePayment": CapturePayment,
-    "refundPayment": RefundPayment,
-    "cancelPayment": CancelPayment,
-    "reversePayment": ReversePayment,
-}
+# The tag values; pydantic puts them into the location of a member's errors (validation.contract_error
+# takes them out again, so a missing amount is `actions.0.amount`).
+ACTION_NAMES = frozenset({"capturePayment", "refundPayment", "cancelPayment", "reversePayment"})
+
+
+class PaymentIntentRequest(BaseModel):
+    """What commercetools Checkout sends: exactly one action, chosen by its `action` field."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    actions: Annotated[
+        list[Annotated[PaymentAction, Field(discriminator="action")]],
+        Field(min_length=1, max_length=1, description="Exactly one action"),
+    ]
+
+    @property
+    def action(self) -> PaymentAction:
+        return self.actions[0]
 
 
 def parse_action(body: dict[str, Any]) -> PaymentAction:
-    if "actions" not in body:
-        raise RequiredField("actions")
-    actions = body["actions"]
-    if not isinstance(actions, list):
-        raise InvalidField("actions", "'actions' must be a list with exactly one action")
-    if len(actions) != 1:
-        raise InvalidField("actions", f"'actions' must hold exactly one action, not {len(actions)}")
-    action = actions[0]
-    if not isinstance(action, dict):
-        raise InvalidField("actions.0", "An action must be a JSON object")
-    name = action.get("action")
-    if name is None:
-        raise RequiredField("actions.0.action")
-    model = _ACTIONS.get(name) if isinstance(name, str) else None
-    if model is None:
-        raise InvalidField(
-            "actions.0.action",
-            f"Unknown action {name!r}; expected one of {', '.join(_ACTIONS)}",
-        )
-    try:
-        parsed = validate(model, action)
-    except InvalidField as error:
-        raise InvalidField(f"actions.0.{error.fields['field']}", error.message) from None
-    except RequiredField as error:
-        raise RequiredField(f"actions.0.{error.fields['field']}") from None
-    assert isinstance(parsed, CapturePayment | RefundPayment | CancelPayment | ReversePayment)
-    return parsed
+    """The one action of a request body, with the contract's 400 errors (for callers outside a route)."""
+    return validate(PaymentIntentRequest, body, ACTION_NAMES).action
