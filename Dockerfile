@@ -19,17 +19,21 @@ ENV PIP_NO_INDEX=${PIP_NO_INDEX} \
     PIP_NO_CACHE_DIR=1
 COPY deploy/wheelhouse/ /wheelhouse/
 COPY pyproject.toml README.md /src/
-COPY src/ /src/src/
-# `[ledger]` brings the ledger's database drivers where the project splits them into an extra; pip only
-# warns when the extra does not exist. pip and setuptools leave the venv: the runtime installs nothing.
+# Dependencies first, from pyproject.toml alone (the runtime ones and the `[ledger]` extra): this layer is
+# rebuilt only when the pins change, not on every change to the sources.
 RUN python3 -m venv /opt/venv \
- && /opt/venv/bin/pip install --no-compile '/src[ledger]' \
- && /opt/venv/bin/pip uninstall --yes pip setuptools wheel \
- && /opt/venv/bin/python -m compileall -q /opt/venv/lib
+ && python3 -c "import tomllib; p = tomllib.load(open('/src/pyproject.toml', 'rb'))['project']; \
+print('\n'.join(p['dependencies'] + p.get('optional-dependencies', {}).get('ledger', [])))" > /tmp/requirements.txt \
+ && /opt/venv/bin/pip install --requirement /tmp/requirements.txt
+COPY src/ /src/src/
+# Then the package itself; pip and setuptools leave the venv afterwards: the runtime installs nothing.
+RUN /opt/venv/bin/pip install --no-deps '/src' \
+ && /opt/venv/bin/pip uninstall --yes pip setuptools
 
 # ---- runtime: the same base, the venv, a non-root user, nothing else ---------------------------------
 FROM ${BASE_IMAGE}
-RUN useradd --system --uid 10001 --user-group --home-dir /nonexistent --no-create-home \
+RUN groupadd --system --gid 10001 giftcard \
+ && useradd --system --uid 10001 --gid giftcard --home-dir /nonexistent --no-create-home \
       --shell /usr/sbin/nologin giftcard
 COPY --from=build /opt/venv /opt/venv
 # HOST=0.0.0.0 suits a container on a bridge network; with host networking set HOST=127.0.0.1 and let

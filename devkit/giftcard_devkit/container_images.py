@@ -182,10 +182,13 @@ def fill_wheelhouse(tree: Path) -> int:
             *host_pip_settings(), BASE_IMAGE, "sh", "-c", script,
         ]
     )  # fmt: skip
-    # Keep the dependencies only: the project's own wheel is rebuilt from the sources in the image.
+    # Dependencies only: the image builds the package from its sources, and a wheel of it here would
+    # change with every commit and defeat the image's cached dependency layer.
     cached.mkdir(parents=True, exist_ok=True)
     for wheel in wheelhouse.glob("*.whl"):
-        if not wheel.name.startswith("giftcard_connector-"):
+        if wheel.name.startswith("giftcard_connector-"):
+            wheel.unlink()
+        else:
             shutil.copy2(wheel, cached / wheel.name)
     return len(list(wheelhouse.glob("*.whl")))
 
