@@ -127,3 +127,16 @@ def test_a_second_partial_capture_is_rejected_and_the_same_capture_again_approve
     again = intent(authorize_api, emulator, payment_id, {"action": "capturePayment", "amount": money(2000)})
     assert again.json() == {"outcome": "approved"}
     assert _states(emulator, payment_id) == [("Authorization", "Success"), ("Charge", "Success")]
+
+
+def test_a_refund_repeated_at_once_is_the_same_refund_unless_its_merchant_reference_differs(api, emulator):
+    payment = _payment(emulator, _tx("Charge", "Success", 3000, "mock-redemption-3"))
+    refund = {"action": "refundPayment", "amount": money(1000)}
+    assert intent(api, emulator, payment["id"], refund).json() == {"outcome": "approved"}
+    # Checkout did not get our answer and repeats it: no second credit.
+    assert intent(api, emulator, payment["id"], refund).json() == {"outcome": "approved"}
+    assert _states(emulator, payment["id"]) == [("Charge", "Success"), ("Refund", "Success")]
+    # A second refund of the same amount, told apart by its merchantReference, is a new refund.
+    other = intent(api, emulator, payment["id"], {**refund, "merchantReference": "RMA-2"})
+    assert other.json() == {"outcome": "approved"}
+    assert _states(emulator, payment["id"]) == [("Charge", "Success"), ("Refund", "Success"), ("Refund", "Success")]

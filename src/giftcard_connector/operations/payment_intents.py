@@ -35,6 +35,11 @@ log = structlog.get_logger(__name__)
 
 # Plans made per action at most: each further one follows a concurrent writer's change.
 _MAX_PLANS = 4
+# Checkout sends no idempotency key with an action. A refund of the same amount (and the same
+# merchantReference, or none) that succeeded this recently is taken to be the one Checkout is
+# repeating because our answer was lost, not a second refund: a double credit is the worse error.
+# A second identical refund within this window needs its own merchantReference.
+REPEAT_WINDOW_SECONDS = 120.0
 
 
 class Outcome(StrEnum):
@@ -137,13 +142,33 @@ def _refund_target(payment: dict[str, Any], transaction_id: str | None, amount: 
     return next((c for c, left in room if left >= amount), next((c for c, left in room if left > 0), None))
 
 
-def plan_refund(payment: dict[str, Any], amount: Money, transaction_id: str | None) -> Plan:
+def _merchant_reference(transaction: dict[str, Any]) -> str | None:
+    value = ((transaction.get("custom") or {}).get("fields") or {}).get("merchantReference")
+    return str(value) if value is not None else None
+
+
+def _recently_done(payment: dict[str, Any], kind: str, amount: int, merchant_reference: str | None) -> bool:
+    return any(
+        t.get("type") == kind
+        and t.get("state") == "Success"
+        and int(t["amount"]["centAmount"]) == amount
+        and _merchant_reference(t) == merchant_reference
+        and txn.age_seconds(t) < REPEAT_WINDOW_SECONDS
+        for t in rules.transactions(payment)
+    )
+
+
+def plan_refund(
+    payment: dict[str, Any], amount: Money, transaction_id: str | None, merchant_reference: str | None = None
+) -> Plan:
     if not rules.successful_charges(payment):
         if _debit_in_flight(payment):
             return Done(Outcome.RECEIVED)
         return Done(Outcome.REJECTED)  # nothing charged: a hold is released by cancel, not refunded
     repeat = rules.unsettled(payment, "Refund", amount.cent_amount)
     target = _refund_target(payment, transaction_id, amount.cent_amount)
+    if repeat is None and _recently_done(payment, "Refund", amount.cent_amount, merchant_reference):
+        return Done(Outcome.APPROVED)  # Checkout repeating a refund whose answer it did not get
     if repeat is not None:
         charge = target or rules.successful_charges(payment)[-1]
         return Move("Refund", amount, _reference(charge, payment), repeat)
@@ -250,8 +275,8 @@ class PaymentIntentService:
             return lambda payment: plan_capture(payment, amount)
         if isinstance(action, RefundPayment):
             refund = action.amount.to_money()
-            named = action.transactionId
-            return lambda payment: plan_refund(payment, refund, named)
+            named, reference = action.transactionId, action.merchantReference
+            return lambda payment: plan_refund(payment, refund, named, reference)
         return plan_cancel
 
     async def _settle_unsettled(self, payment: dict[str, Any]) -> tuple[dict[str, Any], list[txn.Settled]]:
