@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +29,13 @@ TEST_CARDS = (
     CardSpec("t-keyboard", 20000, pin="1234"),
     CardSpec("t-double", 3000),
     CardSpec("t-used-up", 500),
+    CardSpec("t-busy", 5000),
+    CardSpec("t-apply", 5000, pin="2468"),
+    CardSpec("t-remove", 5000),
+    *(CardSpec(f"t-paid-{size}-{locale}", 20000) for size in ("desktop", "mobile") for locale in ("en", "de")),
 )
+DESKTOP = {"width": 1280, "height": 800}
+MOBILE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="session")
@@ -55,16 +62,27 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+@contextlib.contextmanager
+def open_page(browser: Any, viewport: dict[str, int] | None = None) -> Iterator[Any]:
+    """A fresh context (no shared cookies or cache); a phone-sized one gets touch and a mobile viewport."""
+    viewport = viewport or DESKTOP
+    mobile = viewport["width"] < 600
+    context = browser.new_context(viewport=viewport, is_mobile=mobile, has_touch=mobile)
+    context.set_default_timeout(15_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    with open_page(browser) as page:
+        yield page
 
 
 @pytest.fixture(scope="session")

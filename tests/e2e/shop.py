@@ -15,12 +15,17 @@ MESSAGES = {  # copied from enabler/src/i18n.ts: the page must show exactly the 
         "Expired": "This gift card has expired.",
         "CurrencyNotMatch": "The currency of this gift card does not match the currency of your cart.",
         "ZeroBalance": "This gift card has no remaining balance.",
+        "NotFoundPinHint": "No gift card was found with these details. If your card has a PIN, enter it as well.",
     },
     "de": {
         "NotFound": "Zu diesen Angaben wurde keine Geschenkkarte gefunden. Bitte überprüfen Sie Ihre Eingabe.",
         "Expired": "Diese Geschenkkarte ist abgelaufen.",
         "CurrencyNotMatch": "Die Währung dieser Geschenkkarte stimmt nicht mit der Währung Ihres Warenkorbs überein.",
         "ZeroBalance": "Diese Geschenkkarte hat kein Guthaben mehr.",
+        "NotFoundPinHint": (
+            "Zu diesen Angaben wurde keine Geschenkkarte gefunden. "
+            "Wenn Ihre Karte eine PIN hat, geben Sie sie bitte ebenfalls ein."
+        ),
     },
 }
 

@@ -32,14 +32,14 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_demo_starts_prints_the_url_and_stops_cleanly(signum: signal.Signals) -> None:
+def test_demo_starts_prints_the_url_and_stops_cleanly(signum: signal.Signals, tmp_path: Path) -> None:
     port = free_port()
     demo = subprocess.Popen(
         [sys.executable, "-m", "giftcard_devkit.demo", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=devkit_env(),
+        env={**devkit_env(), "DEMO_DATA_DIR": str(tmp_path / "demo")},  # never the checkout's .demo/
     )
     lines: list[str] = []
     try:

@@ -47,6 +47,7 @@ def test_balance_then_apply_part_records_payment_and_lowers_ledger(stack: DemoSt
     assert page.inner_text("#result") == "Gift card applied: €20.00."
     page.wait_for_selector("[data-testid=transaction]")
     assert page.inner_text("#owed") == "€130.00"
+    assert page.inner_text("#balance") == "€30.00"  # what is left on the card
 
     [payment] = gift_card_payments(stack, cart_id)
     assert payment["amountPlanned"]["centAmount"] == 2000
@@ -64,7 +65,8 @@ def test_balance_then_apply_part_records_payment_and_lowers_ledger(stack: DemoSt
 def test_error_states_show_translated_message(stack: DemoStack, page: Any, used_up_card: DemoCard, locale: str) -> None:
     open_shop(page, stack, locale)
     cases = [
-        ("unknown code", UNKNOWN_CODE, None, "NotFound"),
+        # The optional PIN field left empty: the message names the PIN (it may be why).
+        ("unknown code", UNKNOWN_CODE, None, "NotFoundPinHint"),
         ("expired", stack.cards["expired"].code, None, "Expired"),
         ("USD card on a EUR cart", stack.cards["usd"].code, None, "CurrencyNotMatch"),
         ("fully used", used_up_card.code, None, "ZeroBalance"),
@@ -74,10 +76,11 @@ def test_error_states_show_translated_message(stack: DemoStack, page: Any, used_
     for name, code, pin, state in cases:
         enter_card(page, code, pin)
         page.click("#check-balance")
-        alert = page.locator(f"{CODE_ERROR}[role=alert]")
+        alert = page.locator(CODE_ERROR)
         expected = MESSAGES[locale][state]
         alert.filter(has_text=expected).wait_for()
         assert alert.inner_text() == expected, name
+        page.locator("[data-testid=giftcard-live]").filter(has_text=expected).wait_for()  # announced
         assert page.get_attribute(CODE, "aria-invalid") == "true", name
         assert page.inner_text("#balance") == "–", name
         assert page.is_disabled("#apply"), name
