@@ -101,13 +101,13 @@ def test_a_processor_killed_mid_redeems_then_restarted_and_reconciled_agrees_wit
     stack.settle_proxies()
 
     with processor(env) as restarted, httpx.Client(base_url=restarted.base_url, timeout=30) as api:
-        stack.reconcile()
+        stack.reconcile_command()
         stack.assert_agree(card, shoppers)
         # Each shopper submits again: a settled redemption answers its Success, a failed one charges anew.
         for shopper in shoppers:
             answer = redeem_call(api, shopper, card, 500)
             assert answer.status_code == 200 and answer.json()["result"] == "Success", answer.text
-    stack.reconcile()
+    stack.reconcile_command()
     payments = stack.assert_agree(card, shoppers, balance=5000 - 8 * 500, available=5000 - 8 * 500)
     assert len(_successes(payments, "Charge")) == 8, "every shopper paid exactly once"
 

@@ -96,18 +96,23 @@ INTENT_WRITES = {
     "provider": PROVIDER_CALL,
     "record-outcome": SECOND_PAYMENT_UPDATE,
 }
-# Toward commercetools "lost answer" and "5xx" are the two outcomes that matter (it wrote / it did not);
-# toward the provider also a late action after the timeout and a refused connection.
-FAULTS = {"commercetools": (Fault.DROP_ANSWER, Fault.ERROR), "ledger": tuple(Fault)}
+# Toward commercetools "lost answer" and "5xx" are the two outcomes that matter (it wrote / it did not).
+# Toward the provider also a late action after the timeout; and a refused connection, which a client sees
+# like a 5xx without forwarding, on the redemption calls only.
+COMMERCETOOLS_FAULTS = (Fault.DROP_ANSWER, Fault.ERROR)
+PROVIDER_FAULTS = (Fault.DROP_ANSWER, Fault.ERROR, Fault.DELAY)
 
 
-def _cases() -> list[Any]:
+def _cases(upstream: str) -> list[Any]:
     cases = []
     for flow_name, flow in FLOWS.items():
         writes = REDEEM_WRITES if flow.action is None else INTENT_WRITES
+        faults = COMMERCETOOLS_FAULTS if upstream == "commercetools" else PROVIDER_FAULTS
+        if upstream == "ledger" and flow.action is None:
+            faults = (*faults, Fault.REFUSE)
         for write_name, write in writes.items():
-            for fault in FAULTS[write.upstream]:
-                cases.append(pytest.param(flow, write, fault, id=f"{flow_name}-{write_name}-{fault.value}"))
+            if write.upstream == upstream:
+                cases += [pytest.param(flow, write, f, id=f"{flow_name}-{write_name}-{f.value}") for f in faults]
     return cases
 
 
@@ -152,10 +157,24 @@ def _redeemed_payment(stack: FaultStack, shopper: Shopper, card: IssuedCard, mod
     return str(answer.json()["paymentReference"])
 
 
-@pytest.mark.parametrize(("flow", "write", "fault"), _cases())
-def test_a_cut_write_then_a_retry_and_reconcile_leave_ledger_and_commercetools_agreeing(
+@pytest.mark.parametrize(("flow", "write", "fault"), _cases("ledger"))
+def test_a_cut_provider_call_then_a_retry_and_reconcile_leave_ledger_and_commercetools_agreeing(
     stack: FaultStack, flow: Flow, write: Write, fault: Fault
 ) -> None:
+    _cut_then_recover(stack, flow, write, fault)
+
+
+# The ledger's code paths do not depend on which commercetools write was cut (it sees the same calls), so
+# these run on the SQLite ledger only; the provider cuts above run on both databases.
+@pytest.mark.parametrize("ledger_run", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("flow", "write", "fault"), _cases("commercetools"))
+def test_a_cut_commercetools_write_then_a_retry_and_reconcile_leave_ledger_and_commercetools_agreeing(
+    stack: FaultStack, flow: Flow, write: Write, fault: Fault
+) -> None:
+    _cut_then_recover(stack, flow, write, fault)
+
+
+def _cut_then_recover(stack: FaultStack, flow: Flow, write: Write, fault: Fault) -> None:
     card = stack.issue(ISSUED)
     shopper = stack.shopper()
     api = stack.api(flow.mode)
@@ -183,7 +202,10 @@ def test_a_cut_write_then_a_retry_and_reconcile_leave_ledger_and_commercetools_a
     proxy.clear()
 
     last = first if definite(first) else _until_definite(stack, flow.mode, call, definite)
-    assert definite(last), f"no definite answer after retries and reconcile: {last.status_code} {last.text}"
+    assert definite(last), (
+        f"no definite answer after retries and reconcile: {last.status_code} {last.text} "
+        f"(first answer: {first.status_code} {first.text})"
+    )
     if action is None:
         assert last.json()["result"] == "Success", last.text
     else:
@@ -191,3 +213,30 @@ def test_a_cut_write_then_a_retry_and_reconcile_leave_ledger_and_commercetools_a
 
     stack.reconcile(flow.mode)
     stack.assert_agree(card, shopper, balance=flow.balance, available=flow.available)
+
+
+def test_a_lost_redeem_answer_retried_under_the_same_idempotency_key_charges_once_and_a_new_key_charges_again(
+    stack: FaultStack,
+) -> None:
+    """Our Enabler names each submit() with an Idempotency-Key and reuses it on its own retries."""
+    card = stack.issue(ISSUED)
+    shopper = stack.shopper()
+    api = stack.api("direct")
+
+    def submit(key: str) -> httpx.Response:
+        body = {"code": card.code, "redeemAmount": money(1000)}
+        return api.post("/redeem", json=body, headers={"X-Session-Id": shopper.session_id, "Idempotency-Key": key})
+
+    rule = PROVIDER_CALL.rule(Fault.DROP_ANSWER)
+    stack.ledger_proxy.add(rule)
+    first = submit("submit-1")
+    assert rule.fired and first.status_code == 503, first.text
+    stack.clear_faults()
+    retried = submit("submit-1")
+    assert retried.status_code == 200 and retried.json()["result"] == "Success", retried.text
+    stack.assert_agree(card, shopper, balance=ISSUED - 1000)
+
+    again = submit("submit-2")  # a new submit by the shopper: a new redemption, the cart still owes
+    assert again.status_code == 200 and again.json()["paymentReference"] != retried.json()["paymentReference"]
+    stack.reconcile()
+    stack.assert_agree(card, shopper, balance=ISSUED - 2000)

@@ -8,6 +8,7 @@ timeout" fault costs about a second.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -21,6 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
+from giftcard_connector.app import build_services
+from giftcard_connector.reconcile import Reconciler
+from giftcard_connector.settings import Settings
 from giftcard_devkit.emulator import Emulator
 from giftcard_devkit.processes import ServiceProcess, processor
 from tests.support.fault_proxy import FaultProxy
@@ -75,6 +79,10 @@ class FaultStack:
         if through_proxies:
             env["LEDGER_URL"] = self.ledger_proxy.url
             env["CTP_API_URL"] = self.ct_proxy.url
+            # Mutation check: run the Processors from another source tree (e.g. `git archive` of an older
+            # commit) to see these tests fail on the bugs it had; the reconciler stays this tree's.
+            if os.environ.get("FAULTS_PROCESSOR_SRC"):
+                env["PYTHONPATH"] = os.environ["FAULTS_PROCESSOR_SRC"]
         return env
 
     def api(self, mode: str) -> httpx.Client:
@@ -124,8 +132,21 @@ class FaultStack:
         )
 
     # -- what happens in real life after a fault --------------------------------------------------
-    def reconcile(self, mode: str = "direct") -> Any:
-        """`giftcard-connector reconcile` once, straight to commercetools and the ledger."""
+    def reconcile(self, mode: str = "direct") -> dict[str, int]:
+        """One reconciler pass with no grace period, in this process (the same Reconciler the
+        `reconcile` command runs; the command itself is run by reconcile_command)."""
+
+        async def once() -> dict[str, int]:
+            services = build_services(Settings(**self.env(mode, through_proxies=False)))  # type: ignore[arg-type]
+            try:
+                return (await Reconciler(services.commercetools, services.provider).run_once(0)).to_json()
+            finally:
+                await services.aclose()
+
+        return asyncio.run(once())
+
+    def reconcile_command(self, mode: str = "direct") -> Any:
+        """`giftcard-connector reconcile --older-than 0 --json` once, straight to commercetools and the ledger."""
         result = subprocess.run(
             [sys.executable, "-m", "giftcard_connector.cli", *RECONCILE_COMMAND],
             env={**os.environ, **self.env(mode, through_proxies=False)},
@@ -134,7 +155,7 @@ class FaultStack:
             timeout=120,
         )
         assert result.returncode == 0, f"reconcile exited {result.returncode}: {result.stdout}\n{result.stderr}"
-        return json.loads(result.stdout) if result.stdout.strip() else None
+        return json.loads(result.stdout.strip().splitlines()[-1])
 
     def assert_agree(
         self,
