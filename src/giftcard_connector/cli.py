@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 # What `giftcard-connector ledger ...` imports beyond the Processor's own dependencies (the [ledger] extra).
-LEDGER_MODULES = ("sqlalchemy", "alembic", "asyncpg", "aiosqlite")
+LEDGER_MODULES = ("sqlalchemy", "alembic", "asyncpg", "aiosqlite", "iso4217")
 LEDGER_EXTRA_HINT = "giftcard-connector ledger needs the [ledger] extra: pip install 'giftcard-connector[ledger]'"
 
 
@@ -60,6 +60,12 @@ def _add_reconcile(commands: Any) -> None:
     parser.set_defaults(handler=_reconcile)
 
 
+def _processor_variables() -> str:
+    from giftcard_connector.settings import Settings, variables_help
+
+    return variables_help(Settings)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "ledger":
@@ -72,9 +78,14 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="giftcard-connector", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the Processor (configured by environment variables)").set_defaults(
-        handler=_serve
-    )
+    commands.add_parser(
+        "serve",
+        help="run the Processor (configured by environment variables)",
+        description="Run the Processor. All settings come from environment variables; every missing or malformed "
+        "one is reported at start, one line each.",
+        epilog="environment variables it reads:\n" + _processor_variables(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    ).set_defaults(handler=_serve)
     _add_reconcile(commands)
     commands.add_parser("ledger", help="the built-in gift card ledger (see: giftcard-connector ledger --help)")
     args = parser.parse_args(argv)

@@ -45,3 +45,21 @@ async def find_key(session: AsyncSession, plaintext: str) -> ApiKey | None:
     if record is None or record.revoked_at is not None:
         return None
     return record
+
+
+async def list_keys(session: AsyncSession) -> list[ApiKey]:
+    """Every key, revoked ones included (they stay for the record), oldest first."""
+    return list((await session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id))).all())
+
+
+async def revoke_key(session: AsyncSession, key_id: str, now: dt.datetime) -> ApiKey | None:
+    """Revoke a key by its id (`key_...`) or its shown prefix; None when no such key. The ledger checks
+    keys on every request, so a revoked key is refused from the next request on, in every process."""
+    query = select(ApiKey).where((ApiKey.id == key_id) | (ApiKey.prefix == key_id)).with_for_update()
+    matches = list((await session.scalars(query)).all())
+    if len(matches) != 1:
+        return None
+    record = matches[0]
+    if record.revoked_at is None:
+        record.revoked_at = now
+    return record

@@ -78,7 +78,7 @@ class Database:
                     dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
                     settings = {"search_path": self._schema} if self._schema else None
                     self._raw = await asyncpg.create_pool(
-                        dsn, min_size=1, max_size=self._pool_size, server_settings=settings
+                        dsn, min_size=1, max_size=self._pool_size, server_settings=settings, reset=_keep_session
                     )
         return self._raw
 
@@ -91,6 +91,12 @@ class Database:
             await self._raw.close()
             self._raw = None
         await self.engine.dispose()
+
+
+async def _keep_session(_: asyncpg.Connection) -> None:
+    """The raw pool only runs single autocommit statements (no SET, LISTEN, advisory locks or open
+    transactions), so there is nothing to reset on release. asyncpg's default reset is one more round
+    trip per debit (py-spy: 9 % of the ledger's CPU)."""
 
 
 def _use_immediate_transactions(engine: AsyncEngine) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,6 +51,39 @@ from giftcard_connector.money import Money
 Clock = Callable[[], dt.datetime]
 Action = Callable[[AsyncSession, dt.datetime], Awaitable[Reply]]
 MAX_ISSUE_COUNT = 1000
+MAX_LISTED = 1000  # cards in one answer (a page, or the cards sharing four last characters)
+
+
+@dataclass(frozen=True, slots=True)
+class CardQuery:
+    """Filters of `cards list`; every bound is inclusive, amounts in minor units, dates in UTC."""
+
+    status: str | None = None
+    currency: str | None = None
+    min_balance: int | None = None
+    max_balance: int | None = None
+    issued_from: dt.date | None = None
+    issued_to: dt.date | None = None
+    limit: int = 50
+    offset: int = 0
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.status is not None:
+            conditions.append(Card.status == self.status)
+        if self.currency is not None:
+            conditions.append(Card.currency == self.currency)
+        if self.min_balance is not None:
+            conditions.append(Card.balance >= self.min_balance)
+        if self.max_balance is not None:
+            conditions.append(Card.balance <= self.max_balance)
+        if self.issued_from is not None:
+            start = dt.datetime.combine(self.issued_from, dt.time(), dt.UTC)
+            conditions.append(Card.created_at >= start)
+        if self.issued_to is not None:
+            end = dt.datetime.combine(self.issued_to + dt.timedelta(days=1), dt.time(), dt.UTC)
+            conditions.append(Card.created_at < end)
+        return conditions
 
 
 def utcnow() -> dt.datetime:
@@ -365,7 +399,7 @@ class LedgerService:
         status: int = 200,
     ) -> Reply:
         async def action(session: AsyncSession, now: dt.datetime) -> Reply:
-            card = await lock_card_by_code(session, self.secret, code)
+            card = await self._lock_admin_card(session, code)
             if change is not None:
                 await change(session, card, now)
             return Reply(status, {"card": admin_card_view(card, await available_amount(session, card, now))})
@@ -419,7 +453,7 @@ class LedgerService:
 
     async def history(self, code: str) -> Reply:
         async def action(session: AsyncSession, now: dt.datetime) -> Reply:
-            card = await lock_card_by_code(session, self.secret, code)
+            card = await self._lock_admin_card(session, code)
             entries = (await session.scalars(select(Entry).where(Entry.card_id == card.id).order_by(Entry.id))).all()
             available = await available_amount(session, card, now)
             return Reply(
@@ -432,8 +466,67 @@ class LedgerService:
 
         return await self.run(action)
 
+    async def _lock_admin_card(self, session: AsyncSession, reference: str) -> Card:
+        """Operators name a card by its code or by its id (`crd_...`, never a valid code: 27 symbols)."""
+        if reference.startswith("crd_"):
+            return await lock_card_by_id(session, reference)
+        return await lock_card_by_code(session, self.secret, reference)
+
+    async def find_cards(self, reference: str) -> Reply:
+        """Cards an operator may mean by `reference`: a code, an id, or the last four characters that
+        receipts and logs show (several cards can share those: all of them, newest first)."""
+        normalized = codes.normalize(reference)
+        if reference.startswith("crd_") or codes.is_valid(normalized):
+            found = await self.lookup(reference)
+            return Reply(200, {"cards": [found.body["card"]]}) if found.status == 200 else found
+
+        if len(normalized) == codes.CODE_LENGTH:
+            return Reply(200, {"cards": []})  # a code whose check character does not fit: a typo
+
+        async def action(session: AsyncSession, now: dt.datetime) -> Reply:
+            if len(normalized) != codes.GROUP:
+                raise invalid("name a card by its code, its id (crd_...) or its last four characters", "card")
+            query = select(Card).where(Card.last4 == normalized).order_by(Card.created_at.desc(), Card.id)
+            cards = (await session.scalars(query.limit(MAX_LISTED))).all()
+            held = await _held_amounts(session, [card.id for card in cards], now)
+            return Reply(200, {"cards": [admin_card_view(card, card.balance - held.get(card.id, 0)) for card in cards]})
+
+        return await self.run(action)
+
+    async def list_cards(self, query: CardQuery) -> Reply:
+        """A page of cards matching the operator's filters, newest first, with the total count."""
+
+        async def action(session: AsyncSession, now: dt.datetime) -> Reply:
+            conditions = query.conditions()
+            total = await session.scalar(select(func.count()).select_from(Card).where(*conditions))
+            page = (
+                select(Card)
+                .where(*conditions)
+                .order_by(Card.created_at.desc(), Card.id)
+                .limit(query.limit)
+                .offset(query.offset)
+            )
+            cards = (await session.scalars(page)).all()
+            held = await _held_amounts(session, [card.id for card in cards], now)
+            views = [admin_card_view(card, card.balance - held.get(card.id, 0)) for card in cards]
+            return Reply(200, {"cards": views, "total": total, "limit": query.limit, "offset": query.offset})
+
+        return await self.run(action)
+
     async def health(self) -> None:
         await self.database.ping()
+
+
+async def _held_amounts(session: AsyncSession, card_ids: list[str], now: dt.datetime) -> dict[str, int]:
+    """What unexpired holds keep from each of these cards (one query for a whole page)."""
+    if not card_ids:
+        return {}
+    query = (
+        select(Hold.card_id, func.sum(Hold.amount))
+        .where(Hold.card_id.in_(card_ids), Hold.status == HoldStatus.ACTIVE, Hold.expires_at > now)
+        .group_by(Hold.card_id)
+    )
+    return {card_id: int(total) for card_id, total in (await session.execute(query)).all()}
 
 
 def _without_codes(reply: Reply) -> Reply:

@@ -51,7 +51,11 @@ BEGIN
         RETURN QUERY SELECT 'fallback'::text, v_key_id, NULL::text, NULL::text;
         RETURN;
     END IF;
-    SELECT * INTO c FROM cards WHERE code_hash = p_code_hash FOR UPDATE;
+    -- A card under a running PIN lock is not selected (so not row-locked): it costs what an unknown
+    -- code costs, as in cardaccess.lock_card_for_use.
+    SELECT * INTO c FROM cards
+        WHERE code_hash = p_code_hash AND (pin_locked_until IS NULL OR pin_locked_until <= p_now)
+        FOR UPDATE;
     IF NOT FOUND THEN
         RETURN QUERY SELECT 'fallback'::text, v_key_id, NULL::text, NULL::text;
         RETURN;
