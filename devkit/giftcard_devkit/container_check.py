@@ -169,8 +169,11 @@ def wait_restarted(container: str, restarts_before: int, timeout: float = 120) -
 
 
 def lb_log_counts(compose: Compose) -> tuple[Counter[str], Counter[str]]:
-    """Requests per Processor copy and per status, from HAProxy's request log."""
-    text = compose("logs", "--no-color", "lb")
+    return count_lb_log(compose("logs", "--no-color", "lb"))
+
+
+def count_lb_log(text: str) -> tuple[Counter[str], Counter[str]]:
+    """Requests per Processor copy and per status, from HAProxy's request log (`option httplog`)."""
     per_server: Counter[str] = Counter()
     per_status: Counter[str] = Counter()
     for match in re.finditer(r"processors/(\S+) \S+ (\d{3}) ", text):
