@@ -270,7 +270,10 @@ async def running_ledger(url: str, cards: int, workers: int, balance: int = CARD
             "LEDGER_PORT": str(port),
             "LEDGER_WORKERS": str(workers),
         }
-        server = ServiceProcess(["ledger", "serve"], env, port, health_path="/v1/health", name="ledger")
+        # Worker processes start slowly on a busy shared machine: allow for it.
+        server = ServiceProcess(
+            ["ledger", "serve"], env, port, health_path="/v1/health", name="ledger", startup_timeout=120
+        )
         await asyncio.to_thread(server.start)
         try:
             yield Ledger(url, schema, key, codes, card_ids, server)

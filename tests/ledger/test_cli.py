@@ -303,3 +303,15 @@ def test_an_unreachable_database_is_exit_3(ledger_env: dict[str, str]) -> None:
     env = {**ledger_env, "LEDGER_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/none"}
     error = refused_json(env, "show", "ABCD", "--json", status=3)
     assert error["code"] == "unavailable"
+
+
+def test_unlock_lifts_a_pin_lock(ledger_env: dict[str, str], tmp_path: Path) -> None:
+    card = ok_json(ledger_env, "issue", "--amount", "5.00", "--currency", "EUR", "--pin", "2468")
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as db:  # as five wrong PINs would leave it
+        db.execute(
+            "UPDATE cards SET pin_failed_attempts = 5, pin_locked_until = '2999-01-01 00:00:00' WHERE id = ?",
+            (card["id"],),
+        )
+    assert "locked until 2999-01-01 00:00:00 UTC" in ok(ledger_env, "show", card["id"])
+    unlocked = ok_json(ledger_env, "unlock", card["id"])
+    assert unlocked["pinLockedUntil"] is None and unlocked["pinFailedAttempts"] == 0

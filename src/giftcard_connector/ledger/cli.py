@@ -375,6 +375,10 @@ def cmd_set_status(status: str) -> Callable[[argparse.Namespace, Output], int]:
     return command
 
 
+def cmd_unlock(args: argparse.Namespace, out: Output) -> int:
+    return _change(args, out, lambda service, card: service.unlock(card["id"]))
+
+
 def cmd_cards_list(args: argparse.Namespace, out: Output) -> int:
     def bound(text: str | None) -> int | None:
         if text is None:
@@ -548,6 +552,7 @@ def build_parser() -> Parser:
         ("history", cmd_history, "list a card's entries with notes, oldest first"),
         ("deactivate", cmd_set_status(CardStatus.DISABLED), "disable a card"),
         ("activate", cmd_set_status(CardStatus.ACTIVE), "enable a card again (also lifts a PIN lock)"),
+        ("unlock", cmd_unlock, "lift a PIN lockout and forget the wrong PINs (after checking who asks)"),
     ):
         add(commands, name, handler, helptext).add_argument("card", help=CARD_HELP)
     reload = add(commands, "reload", cmd_reload, "add money to a card")
