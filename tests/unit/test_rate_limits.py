@@ -18,6 +18,7 @@ from giftcard_connector.ratelimit.limiter import (
     describe_store,
     normalize_code,
 )
+from giftcard_connector.ratelimit.memory import LocalMovingWindow
 from giftcard_connector.settings import ConfigurationError, load_settings
 from tests.conftest import GENEROUS_RATE_LIMITS
 from tests.support.redis_fixture import redis_prefix
@@ -255,3 +256,71 @@ def test_bad_rate_limit_settings_stop_start_up_naming_the_setting(base_env, name
 def test_trusted_proxies_are_a_comma_separated_list(base_env):
     base_env.setenv("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.10")
     assert load_settings().TRUSTED_PROXIES == ["10.0.0.0/8", "192.168.1.10"]
+
+
+# -- the in-process store -------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_local_window_counts_the_last_n_seconds_exactly():
+    clock = Clock()
+    store = LocalMovingWindow(clock)
+    assert [await store.acquire_entry("k", 3, 60) for _ in range(4)] == [True, True, True, False]
+    assert await store.get_moving_window("k", 3, 60) == (clock.now, 3)
+    clock.now += 59  # all three still inside the window: no boundary reset as with a fixed window
+    assert not await store.acquire_entry("k", 3, 60)
+    clock.now += 1.5
+    assert await store.acquire_entry("k", 3, 60)
+    assert (await store.get_moving_window("k", 3, 60))[1] == 1
+
+
+async def test_local_window_forgets_idle_keys():
+    clock = Clock()
+    store = LocalMovingWindow(clock)
+    for number in range(100):
+        await store.acquire_entry(f"session-{number}", 10, 60)
+    assert len(store) == 100
+    clock.now += 61
+    await store.acquire_entry("fresh", 10, 60)  # a sweep is due: the idle keys go
+    assert len(store) == 1
+
+
+async def test_local_window_gives_limits_its_retry_after():
+    clock = Clock()
+    limiter = RateLimiter(LocalMovingWindow(clock), limits(balance_session="2/minute"), SECRET, clock=clock)
+    await limiter.check("balance", "10.0.0.1", "s", None)
+    clock.now += 20
+    await limiter.check("balance", "10.0.0.1", "s", None)
+    with pytest.raises(RateLimited) as refused:
+        await limiter.check("balance", "10.0.0.1", "s", None)
+    assert refused.value.headers["Retry-After"] == "40"  # when the first hit leaves the window
+
+
+async def test_with_redis_a_requests_checks_share_one_round_trip_and_limits_own_counters(redis_prefix):
+    url, prefix = redis_prefix
+    limiter = RateLimiter(build_storage(url, prefix, 1.0), limits(), SECRET)
+    card = limiter.card("PQRS-0002")
+    await limiter.record_wrong_try(card)
+    await limiter.record_wrong_try(card)
+
+    async def no_fallback(checks):
+        raise AssertionError("the pipelined batch was not used")
+
+    limiter._one_by_one = no_fallback  # type: ignore[method-assign]
+    for _ in range(3):
+        await limiter.check("balance", "10.0.0.1", "s", None)
+    with pytest.raises(RateLimited):
+        await limiter.check("balance", "10.0.0.1", "s", None)
+    with pytest.raises(RateLimited):
+        await limiter.check("balance", "10.0.0.2", "t", card)  # the card's two wrong tries, read in the batch
+    # The batch wrote limits' own keys: limits reads the same counts.
+    stats = await limiter._strategy.get_window_stats(limiter.limits.balance_per_session, "balance", "session", "s")
+    assert stats.remaining == 0
+    assert limiter.counters.rejected == {"balance.session": 1, "card": 1}

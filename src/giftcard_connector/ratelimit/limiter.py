@@ -22,13 +22,16 @@ from urllib.parse import urlsplit
 
 import structlog
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
+from redis.exceptions import RedisError
 
 from giftcard_connector.errors import GiftCardError
 from giftcard_connector.providers.base import BalanceState
 from giftcard_connector.ratelimit.addresses import Network, parse_networks
+from giftcard_connector.ratelimit.memory import LocalMovingWindow
+from giftcard_connector.ratelimit.redis_batch import Check, RedisBatch
 from giftcard_connector.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -126,7 +129,7 @@ def describe_store(redis_url: str | None) -> str:
 
 def build_storage(redis_url: str | None, key_prefix: str, timeout: float) -> Storage:
     if not redis_url:
-        return MemoryStorage()
+        return LocalMovingWindow()
     # Imported here: only a Redis deployment needs the client.
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
@@ -164,6 +167,8 @@ class RateLimiter:
         self.counters = counters or RateLimitCounters()
         self.clock = clock
         self._strategy = MovingWindowRateLimiter(storage)
+        # With Redis, all of a request's checks go in one pipelined round trip.
+        self._batch = RedisBatch(storage) if isinstance(storage, RedisStorage) else None
         self._last_warning = -math.inf
 
     def card(self, code: str) -> str:
@@ -177,25 +182,40 @@ class RateLimiter:
             if route == "balance"
             else (self.limits.redeem_per_address, self.limits.redeem_per_session)
         )
+        checks = [Check(per_address, (route, "address", address), counts=True)]
+        names = [f"{route}.address"]
+        if session_id and _SESSION_ID.match(session_id):
+            checks.append(Check(per_session, (route, "session", session_id), counts=True))
+            names.append(f"{route}.session")
+        if card is not None:
+            checks.append(Check(self.limits.wrong_tries_per_card, ("card", card), counts=False))
+            names.append("card")
         try:
-            await self._hit(per_address, f"{route}.address", route, "address", address)
-            if session_id and _SESSION_ID.match(session_id):
-                await self._hit(per_session, f"{route}.session", route, "session", session_id)
-            if card is not None and not await self._strategy.test(self.limits.wrong_tries_per_card, "card", card):
-                await self._refuse(self.limits.wrong_tries_per_card, "card", "card", card)
-        except (StorageError, OSError, TimeoutError) as error:
+            passed = await self._batch.run(checks) if self._batch is not None else None
+            if passed is None:
+                passed = await self._one_by_one(checks)
+            for check, name, ok in zip(checks, names, passed, strict=False):
+                if not ok:
+                    await self._refuse(check.item, name, *check.identifiers)
+        except (StorageError, RedisError, OSError, TimeoutError) as error:
             self._store_failed(error)
+
+    async def _one_by_one(self, checks: list[Check]) -> list[bool]:
+        """In order, stopping at the first refusal (a refused request does not count further)."""
+        passed: list[bool] = []
+        for check in checks:
+            strategy = self._strategy.hit if check.counts else self._strategy.test
+            passed.append(await strategy(check.item, *check.identifiers))
+            if not passed[-1]:
+                break
+        return passed
 
     async def record_wrong_try(self, card: str) -> None:
         """A NotFound answer for this card: one of its wrong tries."""
         try:
             await self._strategy.hit(self.limits.wrong_tries_per_card, "card", card)
-        except (StorageError, OSError, TimeoutError) as error:
+        except (StorageError, RedisError, OSError, TimeoutError) as error:
             self._store_failed(error, checking=False)
-
-    async def _hit(self, item: RateLimitItem, name: str, *identifiers: str) -> None:
-        if not await self._strategy.hit(item, *identifiers):
-            await self._refuse(item, name, *identifiers)
 
     async def _refuse(self, item: RateLimitItem, name: str, *identifiers: str) -> None:
         self.counters.rejected[name] += 1
