@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import csv
 import json
 import os
 import re
@@ -83,6 +84,7 @@ class Ports:
     ledger: int = field(default_factory=free_port)
     postgres: int = field(default_factory=free_port)
     redis: int = field(default_factory=free_port)
+    lb_stats: int = field(default_factory=free_port)
 
 
 def write_env(path: Path, values: dict[str, str]) -> None:
@@ -100,6 +102,7 @@ def stack_env(ports: Ports, processor_env: Path, tls_pem: Path) -> dict[str, str
         "LB_BIND": "127.0.0.1",
         "LB_HTTP_PORT": str(ports.lb_http),
         "LB_HTTPS_PORT": str(ports.lb_https),
+        "LB_STATS_PORT": str(ports.lb_stats),
         "LB_TLS_PEM": str(tls_pem),
         "PROCESSOR_1_PORT": str(ports.processor_1),
         "PROCESSOR_2_PORT": str(ports.processor_2),
@@ -180,6 +183,16 @@ def count_lb_log(text: str) -> tuple[Counter[str], Counter[str]]:
         per_server[match.group(1)] += 1
         per_status[match.group(2)] += 1
     return per_server, per_status
+
+
+def current_sessions(stats_csv: str, backend: str, server: str) -> int:
+    """A server's current sessions (`scur`) from HAProxy's `/stats;csv` page."""
+    lines = stats_csv.lstrip("# ").splitlines()
+    header = lines[0].split(",")
+    for row in csv.DictReader(lines[1:], fieldnames=header):
+        if row.get("pxname") == backend and row.get("svname") == server:
+            return int(row.get("scur") or 0)
+    return 0
 
 
 def json_line(text: str) -> dict[str, Any]:
@@ -286,6 +299,12 @@ class Check:
                 killed["container"], killed["restarts"] = kill_processor(compose, "processor-1")
                 say("processor-1 killed (SIGKILL from the host)")
 
+            stats_page = httpx.AsyncClient(timeout=2)
+
+            async def in_flight() -> int:
+                csv = (await stats_page.get(f"http://127.0.0.1:{self.ports.lb_stats}/stats;csv")).text
+                return current_sessions(csv, "processors", "processor-1")
+
             def wait_back() -> float:
                 return wait_restarted(killed["container"], killed["restarts"])
 
@@ -295,12 +314,14 @@ class Check:
                     lb,
                     ct,
                     kill=kill,
+                    in_flight=in_flight,
                     wait_back=wait_back,
                     kill_after=self.args.kill_after,
                     run_after_back=self.args.run_after_back,
                     max_seconds=self.args.max_seconds,
                 )
                 d.append(f"{stats.redemptions} redemptions, {stats.balance_checks} balance checks in {seconds:.1f}s")
+            await stats_page.aclose()
             per_server, per_status = lb_log_counts(compose)
             latency = stats.redeem_latency
             self.findings += [
@@ -311,7 +332,8 @@ class Check:
                 f"resubmits {stats.resubmits}",
                 f"answers seen by the shoppers: {dict(sorted(stats.answers.items()))}",
                 f"HAProxy log: requests per copy {dict(per_server)}, per status {dict(sorted(per_status.items()))}",
-                f"processor-1 killed at {report.killed_at:.1f}s; restarted by docker and healthy again after "
+                f"processor-1 killed at {report.killed_at:.1f}s while serving {report.in_flight} request(s); "
+                f"restarted by docker and healthy again after "
                 f"{report.back_after:.1f}s; {report.served_while_down} redemptions finished meanwhile",
             ]
             if stats.unfinished:

@@ -158,6 +158,7 @@ async def shopper_loop(
 @dataclass
 class KillReport:
     killed_at: float = 0.0
+    in_flight: int = 0  # requests processor-1 was serving when it was killed (HAProxy's count)
     back_after: float = 0.0
     served_while_down: int = 0
 
@@ -168,14 +169,16 @@ async def drive(
     ct: CommercetoolsSide,
     *,
     kill: Callable[[], None],
+    in_flight: Callable[[], Awaitable[int]],
     wait_back: Callable[[], float],
     kill_after: float,
     run_after_back: float,
     max_seconds: float,
     pause: float = 0.05,
 ) -> tuple[DriveStats, KillReport, float]:
-    """All shoppers at once; `kill` one copy after `kill_after` s; stop `run_after_back` s after it is
-    healthy again (or at `max_seconds`). Returns the stats, the kill timings and the drive's length."""
+    """All shoppers at once; `kill` one copy after `kill_after` s, at the first moment `in_flight` says
+    it is serving a request (so the kill cuts answers, up to 10 s later); stop `run_after_back` s after
+    it is healthy again (or at `max_seconds`). Returns the stats, the kill timings and the drive's length."""
     stats = DriveStats()
     report = KillReport()
     start = time.monotonic()
@@ -187,9 +190,17 @@ async def drive(
     async def killer() -> None:
         nonlocal stop_at
         await asyncio.sleep(kill_after)
+        give_up = time.monotonic() + 10
+        busy = 0
+        while time.monotonic() < give_up:
+            busy = await in_flight()
+            if busy:
+                break
+            await asyncio.sleep(0.005)
         before = stats.redemptions
         report.killed_at = time.monotonic() - start
         kill()
+        report.in_flight = busy
         report.back_after = await asyncio.to_thread(wait_back)
         report.served_while_down = stats.redemptions - before
         stop_at = min(stop_at, time.monotonic() + run_after_back)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from giftcard_devkit.container_check import count_lb_log, json_line
+from giftcard_devkit.container_check import count_lb_log, current_sessions, json_line
 from giftcard_devkit.container_drive import Shopper
 from giftcard_devkit.container_images import Mirrors, host_mirrors
 from giftcard_devkit.container_verify import compare
@@ -42,6 +42,18 @@ def test_lb_log_counts_requests_per_copy_and_status() -> None:
     per_server, per_status = count_lb_log(log)
     assert per_server == {"processor-1": 1, "processor-2": 1}
     assert per_status == {"200": 1, "429": 1}
+
+
+def test_current_sessions_of_one_copy_from_haproxy_stats_csv() -> None:
+    page = (
+        "# pxname,svname,qcur,qmax,scur,smax,slim,stot\n"
+        "shop,FRONTEND,,,3,9,262,120\n"
+        "processors,processor-1,0,0,2,5,,60\n"
+        "processors,processor-2,0,0,1,4,,58\n"
+        "processors,BACKEND,0,0,3,9,26,118\n"
+    )
+    assert current_sessions(page, "processors", "processor-1") == 2
+    assert current_sessions(page, "processors", "processor-3") == 0
 
 
 # -- the ledger vs commercetools comparison, on recorded data -------------------------------------------
