@@ -7,7 +7,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMPS := devkit/node_modules/.installed enabler/node_modules/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-python setup-node setup-browser setup-test demo session test lint test-python test-enabler enabler bench bench-compare openapi container-check clean
+.PHONY: help setup setup-python setup-node setup-browser setup-test demo session test lint test-python test-enabler enabler bench bench-ledger bench-compare openapi container-check clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z_-]+:.*## / {gsub(/\$$\$$/, "$$", $$2); printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -57,6 +57,9 @@ enabler: ## rebuild the Enabler into the Python package's static folder
 
 bench: setup ## throughput, latency and upstream calls; JSON to $$BENCH_OUT (default bench-results.json)
 	PYTHONPATH=devkit $(BIN)/python -m giftcard_devkit.bench
+
+bench-ledger: setup ## ledger debits/s next to pgbench's TPC-B tps, same clients, one run (LEDGER_BENCH_ARGS="--workers 1 --load python")
+	PYTHONPATH=devkit $(BIN)/python -m giftcard_devkit.ledger_bench $(LEDGER_BENCH_ARGS)
 
 bench-compare: ## server / event loop / JSON variants on one core (the experiment behind docs/benchmark.md)
 	PYTHONPATH=devkit $(BIN)/python -m giftcard_devkit.bench_compare

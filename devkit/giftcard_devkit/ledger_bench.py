@@ -256,7 +256,9 @@ async def _prepare(url: str, schema: str, cards: int, balance: int) -> tuple[str
 
 
 @contextlib.asynccontextmanager
-async def running_ledger(url: str, cards: int, workers: int, balance: int = CARD_BALANCE) -> AsyncIterator[Ledger]:
+async def running_ledger(
+    url: str, cards: int, workers: int, balance: int = CARD_BALANCE, log_level: str = "WARNING"
+) -> AsyncIterator[Ledger]:
     async with _throwaway_schema(url) as schema:
         secret, key, codes, card_ids = await _prepare(url, schema, cards, balance)
         port = free_port()
@@ -265,7 +267,7 @@ async def running_ledger(url: str, cards: int, workers: int, balance: int = CARD
             "LEDGER_DATABASE_SCHEMA": schema,
             "LEDGER_SECRET_KEY": secret,
             "LEDGER_MIGRATE_ON_START": "false",
-            "LEDGER_LOG_LEVEL": "WARNING",
+            "LEDGER_LOG_LEVEL": log_level,
             "LEDGER_HOST": "127.0.0.1",
             "LEDGER_PORT": str(port),
             "LEDGER_WORKERS": str(workers),
@@ -430,7 +432,15 @@ async def verify(ledger: Ledger) -> dict[str, Any]:
 
 
 async def compare(
-    url: str, *, clients: int, seconds: float, repeat: int, workers: int, load: str, spread_cards: int = SPREAD_CARDS
+    url: str,
+    *,
+    clients: int,
+    seconds: float,
+    repeat: int,
+    workers: int,
+    load: str,
+    spread_cards: int = SPREAD_CARDS,
+    log_level: str = "WARNING",
 ) -> dict[str, Any]:
     problem = pgbench_available()
     if problem:
@@ -442,7 +452,7 @@ async def compare(
         for name, cards in (("spread", spread_cards), ("hot", 1)):
             case = Case(name)
             await asyncio.to_thread(pgbench_init, url, pg_database, PGBENCH_SCALE[name])
-            async with running_ledger(url, cards, workers) as ledger:
+            async with running_ledger(url, cards, workers, log_level=log_level) as ledger:
                 # Warm up: pools, prepared statements, the card-id cache of every worker.
                 await python_load(ledger, clients, ledger.codes, debits=max(200, 2 * cards))
                 for _ in range(repeat):
@@ -463,6 +473,7 @@ async def compare(
             "seconds_per_run": seconds,
             "repetitions": repeat,
             "ledger_workers": workers,
+            "ledger_log_level": log_level,
             "pgbench": "built-in TPC-B-like, -c clients -j min(clients, 2), scale 10 (spread) / 1 (hot)",
             "cpus": os.cpu_count(),
             "load_average_before": _load_average(),
@@ -517,7 +528,8 @@ def format_report(report: dict[str, Any]) -> str:
     method = report["method"]
     lines = [
         f"ledger vs pgbench: {method['clients']} clients, {method['seconds_per_run']} s x {method['repetitions']}"
-        f" (median), LEDGER_WORKERS={method['ledger_workers']}, load generator {method['load_generator']},"
+        f" (median), LEDGER_WORKERS={method['ledger_workers']}, LEDGER_LOG_LEVEL={method.get('ledger_log_level')},"
+        f" load generator {method['load_generator']},"
         f" {method['cpus']} CPUs, load average {method['load_average_before']}",
         f"{'case':<7} {'debits/s':>9} {'pgbench tps':>12} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7}"
         f" {'CPU ms/debit':>13}  books",
@@ -547,6 +559,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--load", choices=["wrk", "python"], default=None, help="load generator (default: wrk when installed)"
     )
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        help="LEDGER_LOG_LEVEL of the ledger (INFO writes one JSON line per request; default WARNING)",
+    )
     parser.add_argument("--fast", action="store_true", help="1 s runs, 1 repetition, 20 cards: a smoke test")
     parser.add_argument("--out", help="also write the JSON report to this file")
     args = parser.parse_args(argv)
@@ -561,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             load=load,
             spread_cards=cards,
+            log_level=args.log_level,
         )
     )
     document = orjson.dumps(report, option=orjson.OPT_INDENT_2).decode()
