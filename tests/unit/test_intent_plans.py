@@ -1,0 +1,94 @@
+"""The pure plans of payment intents: what a capture, refund or cancel does on a payment as it is now."""
+
+from __future__ import annotations
+
+import pytest
+
+from giftcard_connector.commercetools import transactions as txn
+from giftcard_connector.errors import InvalidField
+from giftcard_connector.money import Money
+from giftcard_connector.operations.payment_intents import (
+    Done,
+    Move,
+    Outcome,
+    plan_cancel,
+    plan_capture,
+    plan_refund,
+)
+
+
+def tx(kind: str, state: str, amount: int, ref: str = "", tid: str = "", **extra: object) -> dict:
+    return {
+        "id": tid or f"{kind}-{state}-{amount}",
+        "type": kind,
+        "state": state,
+        "amount": {"centAmount": amount, "currencyCode": "EUR"},
+        "interactionId": ref,
+        "timestamp": txn.timestamp(),
+        **extra,
+    }
+
+
+def payment(*transactions: dict) -> dict:
+    return {
+        "id": "p1",
+        "amountPlanned": {"centAmount": 3000, "currencyCode": "EUR"},
+        "transactions": list(transactions),
+    }
+
+
+EUR = Money
+
+
+def test_capture_of_an_open_hold_moves_and_a_second_different_capture_is_rejected():
+    held = payment(tx("Authorization", "Success", 3000, "hld_1"))
+    assert plan_capture(held, EUR(2000, "EUR")) == Move("Charge", EUR(2000, "EUR"), "hld_1")
+    captured = payment(tx("Authorization", "Success", 3000, "hld_1"), tx("Charge", "Success", 2000, "red_1"))
+    assert plan_capture(captured, EUR(2000, "EUR")) == Done(Outcome.APPROVED)
+    assert plan_capture(captured, EUR(1000, "EUR")) == Done(Outcome.REJECTED)
+    with pytest.raises(InvalidField):
+        plan_capture(held, EUR(3001, "EUR"))
+
+
+def test_a_capture_repeated_while_in_flight_drives_that_transaction():
+    pending = tx("Charge", "Pending", 2000, "intent-1")
+    plan = plan_capture(payment(tx("Authorization", "Success", 3000, "hld_1"), pending), EUR(2000, "EUR"))
+    assert isinstance(plan, Move) and plan.existing == pending
+
+
+def test_refund_caps_count_in_flight_refunds_and_pick_the_newest_charge_with_room():
+    p = payment(
+        tx("Charge", "Success", 1000, "red_old", tid="c1"),
+        tx("Charge", "Success", 2000, "red_new", tid="c2"),
+        tx("Refund", "Pending", 1500, "intent-r"),
+    )
+    with pytest.raises(InvalidField) as caught:
+        plan_refund(p, EUR(1600, "EUR"), None)
+    assert caught.value.fields["maxCentAmount"] == 1500
+    # 1500 in flight is taken from the newest charge (2000 -> 500 left): 500 fits there, 1000 only in the old one.
+    assert plan_refund(p, EUR(500, "EUR"), None) == Move("Refund", EUR(500, "EUR"), "red_new")
+    assert plan_refund(p, EUR(1000, "EUR"), None) == Move("Refund", EUR(1000, "EUR"), "red_old")
+    assert plan_refund(p, EUR(100, "EUR"), "c1") == Move("Refund", EUR(100, "EUR"), "red_old")
+
+
+def test_nothing_charged_means_no_refund_and_an_unknown_debit_means_received():
+    assert plan_refund(payment(tx("Charge", "Failure", 3000)), EUR(100, "EUR"), None) == Done(Outcome.REJECTED)
+    assert plan_refund(payment(tx("Charge", "Pending", 3000)), EUR(100, "EUR"), None) == Done(Outcome.RECEIVED)
+
+
+@pytest.mark.parametrize(
+    ("transactions", "plan"),
+    [
+        ([tx("Charge", "Failure", 3000)], Done(Outcome.APPROVED)),
+        ([tx("Charge", "Pending", 3000)], Done(Outcome.RECEIVED)),
+        ([tx("Authorization", "Initial", 3000)], Done(Outcome.RECEIVED)),
+        ([tx("Authorization", "Success", 3000, "hld_1")], Move("CancelAuthorization", Money(3000, "EUR"), "hld_1")),
+        (
+            [tx("Charge", "Success", 3000, "red_1"), tx("Refund", "Success", 1000)],
+            Move("Refund", Money(2000, "EUR"), "red_1"),
+        ),
+        ([tx("Charge", "Success", 3000, "red_1"), tx("Refund", "Success", 3000)], Done(Outcome.APPROVED)),
+    ],
+)
+def test_cancel_releases_or_refunds_what_is_left_and_never_approves_an_unknown_debit(transactions, plan):
+    assert plan_cancel(payment(*transactions)) == plan
