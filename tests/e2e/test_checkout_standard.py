@@ -142,3 +142,14 @@ def test_remove_gives_the_money_back_like_checkout(stack: DemoStack, page: Any) 
     assert ("Charge", "Success", 3000) in kinds and ("Refund", "Success", 3000) in kinds
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "demo-removed-1280x800-en.png"), full_page=True)
+
+
+def test_remove_only_acts_on_this_carts_payments(stack: DemoStack) -> None:
+    """The shop backend holds the token that cancels: it refuses carts and payments it did not make."""
+    import httpx
+
+    created = httpx.post(f"{stack.shop_url}/api/checkout", timeout=15).json()
+    other_cart = stack.emulator.create_cart(1000)
+    for cart_id, payment_id in [(other_cart["id"], "p-1"), (created["cartId"], "not-on-this-cart")]:
+        answer = httpx.post(f"{stack.shop_url}/api/cart/{cart_id}/payments/{payment_id}/cancel", timeout=15)
+        assert answer.status_code == 404, answer.text

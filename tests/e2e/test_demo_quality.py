@@ -1,4 +1,4 @@
-"""The demo page in its default, error and paid states, at 1280x800 and 390x844, in English and German:
+"""The demo page in its default, error, busy, paid and removed states, at 1280x800 and 390x844, in English and German:
 no horizontal scrolling, touch targets of at least 44 px, buttons on one line, axe-core (from npm, injected
 into the page) with no violations, every text translated. Screenshots of each state go to test-artifacts/."""
 
@@ -120,7 +120,7 @@ def check_state(page: Any, state: str, size: str, locale: str) -> None:
 @pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: run `make setup` (npm ci in devkit/)")
 @pytest.mark.parametrize("locale", ["en", "de"])
 @pytest.mark.parametrize("size", list(SIZES))
-def test_default_error_and_paid_states(stack: DemoStack, browser: Any, size: str, locale: str) -> None:
+def test_default_error_busy_paid_and_removed_states(stack: DemoStack, browser: Any, size: str, locale: str) -> None:
     kind = "desktop" if size == "1280x800" else "mobile"
     card = stack.cards[f"t-paid-{kind}-{locale}"]
     with open_page(browser, SIZES[size]) as page:
@@ -135,11 +135,25 @@ def test_default_error_and_paid_states(stack: DemoStack, browser: Any, size: str
 
         check_balance(page, card)
         wait_balance(page, 20000)
+        held: list[Any] = []
+        page.route("**/redeem", lambda route: held.append(route))  # hold the answer: the busy state stays
         page.click("#apply")  # the amount field holds what the cart owes: 150.00
+        page.wait_for_selector(".ctgc-root[aria-busy=true] .ctgc-spinner")
+        check_state(page, "busy", size, locale)
+        while not held:
+            page.wait_for_timeout(50)
+        held[0].continue_()
+        page.unroute("**/redeem")
         page.wait_for_selector("#result.ok")
         page.locator("[data-testid=transaction][data-state=Success]").wait_for()
         assert page.get_attribute("#owed", "data-cent-amount") == "0"
         check_state(page, "paid", size, locale)
+
+        page.click("[data-testid=remove-card]")
+        page.locator("[data-testid=transaction][data-type=Refund][data-state=Success]").wait_for()
+        assert page.get_attribute("#owed", "data-cent-amount") == "15000"
+        assert page.get_attribute("#balance", "data-cent-amount") == "20000"
+        check_state(page, "removed", size, locale)
 
         # The harness can fail: a low-contrast line added to the page is reported.
         page.evaluate(

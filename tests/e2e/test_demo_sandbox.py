@@ -66,9 +66,9 @@ class RunningDemo:
         exports = dict(re.findall(r"^export (LEDGER_\w+)=(.+)$", self.output, re.MULTILINE))
         return {name: shlex.split(value)[0] for name, value in exports.items()}
 
-    def printed_command(self, start: str) -> list[str]:
+    def printed_command(self, start: str, card: str = "") -> list[str]:
         line = next(line for line in self.output.splitlines() if line.startswith(start))
-        return shlex.split(line)
+        return shlex.split(line.replace("<card number>", card))
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -178,6 +178,10 @@ def test_own_page_against_the_running_demo_as_the_readme_says(
         assert result["remainingBalance"] == {"centAmount": 9000, "currencyCode": "EUR"}
         shown = cli([".venv/bin/giftcard-connector", "ledger", "show", code], ledger_env)
         assert shown["balance"]["centAmount"] == 9000
+        # The printed top-up command on a demo card (50.00 EUR, no PIN), while the demo runs.
+        cli(demo.printed_command(".venv/bin/giftcard-connector ledger reload", card=first_codes[0]), ledger_env)
+        topped = cli([".venv/bin/giftcard-connector", "ledger", "show", first_codes[0]], ledger_env)
+        assert topped["balance"]["centAmount"] == 10000
     finally:
         demo.stop()
     assert demo.process.returncode == 0
@@ -188,5 +192,7 @@ def test_own_page_against_the_running_demo_as_the_readme_says(
     try:
         assert again.codes == first_codes
         assert "back at their starting balances" in again.output
+        reset = cli([".venv/bin/giftcard-connector", "ledger", "show", first_codes[0]], again.ledger_env())
+        assert reset["balance"]["centAmount"] == 5000  # the walkthrough works again after a restart
     finally:
         again.stop()
