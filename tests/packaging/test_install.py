@@ -113,6 +113,7 @@ def test_wheel_ships_the_services_and_no_development_tools(wheel: Path) -> None:
     assert not [name for name in names if name.endswith(("ledger/bench.py", "ledger/loopback.py"))]
     assert "giftcard_connector/static/enabler/connector-enabler.es.js" in names
     assert "giftcard_connector/static/enabler/connector-enabler.umd.js" in names
+    assert "giftcard_connector/static/enabler/connector-enabler.d.ts" in names  # the Enabler's types
     assert any(name.startswith("giftcard_connector/ledger/migrations/versions/") for name in names)
 
 
