@@ -41,6 +41,9 @@ class RedisBatch:
             hasattr(bridge, name) for name in ("lua_acquire_moving_window", "lua_moving_window", "prefixed_key")
         )
         self._scripts_loaded = False
+        if self._usable:
+            self._acquire_sha = bridge.lua_acquire_moving_window.sha.encode()
+            self._window_sha = bridge.lua_moving_window.sha.encode()
 
     async def run(self, checks: Sequence[Check]) -> list[bool] | None:
         """Whether each check passed, or None: use the one-by-one calls instead."""
@@ -55,13 +58,16 @@ class RedisBatch:
             self._scripts_loaded = True
         now = time.time()
         pipe = client.pipeline(transaction=False)
+        # Arguments as bytes: redis-py's encoder passes bytes through and formats anything else (~40 us
+        # of a request's client CPU here).
         for check in checks:
-            key = self._bridge.prefixed_key(check.item.key_for(*check.identifiers))
+            key = self._bridge.prefixed_key(check.item.key_for(*check.identifiers)).encode()
             expiry = check.item.get_expiry()
+            limit = b"%d" % check.item.amount
             if check.counts:
-                pipe.evalsha(self._bridge.lua_acquire_moving_window.sha, 1, key, now, check.item.amount, expiry, 1)
+                pipe.evalsha(self._acquire_sha, b"1", key, repr(now).encode(), limit, b"%d" % expiry, b"1")
             else:
-                pipe.evalsha(self._bridge.lua_moving_window.sha, 1, key, now - expiry, check.item.amount)
+                pipe.evalsha(self._window_sha, b"1", key, repr(now - expiry).encode(), limit)
         try:
             results = await pipe.execute()
         except NoScriptError:  # the server lost its scripts (restart, SCRIPT FLUSH): load them again
