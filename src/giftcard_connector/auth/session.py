@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from pydantic import ValidationError
 
 from giftcard_connector.commercetools.client import UPSTREAM_AUTH_FAILED, CommercetoolsClient
+from giftcard_connector.commercetools.models import CheckoutSession
 from giftcard_connector.context import caller_sent_correlation_id, correlation_id
 from giftcard_connector.errors import ApiError, SessionNotActive
 
@@ -40,14 +42,16 @@ async def authenticate_session(client: CommercetoolsClient, session_id: str | No
             raise  # our own credentials are wrong: say so (502), not "session is not active"
         log.warning("session_lookup_failed", status=error.status_code, code=error.code)
         raise SessionNotActive() from None
-    if session is None or session.get("state") != "ACTIVE":
+    if session is None:
         raise SessionNotActive()
-    cart_id = ((session.get("activeCart") or {}).get("cartRef") or {}).get("id")
-    if not cart_id:
+    try:
+        checkout = CheckoutSession.model_validate(session)
+    except ValidationError:
+        log.warning("session_answer_unusable")
+        raise SessionNotActive() from None
+    if not checkout.usable or checkout.cart_id is None:
         raise SessionNotActive()
-    metadata = session.get("metadata") or {}
-    if not isinstance(metadata, dict):
-        metadata = {}
+    metadata = checkout.metadata
     if metadata.get("correlationId") and not caller_sent_correlation_id.get():
         correlation_id.set(str(metadata["correlationId"]))
-    return SessionContext(session_id=session_id, cart_id=str(cart_id), metadata=metadata)
+    return SessionContext(session_id=session_id, cart_id=checkout.cart_id, metadata=metadata)
