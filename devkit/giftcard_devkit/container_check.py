@@ -152,12 +152,23 @@ def image_setting_exists(name: str) -> bool:
     return probe.stdout.strip() == "True"
 
 
-def kill_processor(compose: Compose, service: str) -> tuple[str, int]:
-    """SIGKILL the copy's process from the host, as a crash or the OOM killer would."""
-    container = compose.container_id(service)
-    restarts = int(inspect(container, "{{.RestartCount}}"))
-    os.kill(int(inspect(container, "{{.State.Pid}}")), signal.SIGKILL)
-    return container, restarts
+@dataclass(frozen=True)
+class Victim:
+    """The copy to kill, looked up before the drive so that the kill itself is one system call."""
+
+    container: str
+    pid: int
+    restarts: int
+
+    @classmethod
+    def of(cls, compose: Compose, service: str) -> Victim:
+        container = compose.container_id(service)
+        pid = int(inspect(container, "{{.State.Pid}}"))
+        return cls(container, pid, int(inspect(container, "{{.RestartCount}}")))
+
+    def kill(self) -> None:
+        """SIGKILL the copy's process from the host, as a crash or the OOM killer would."""
+        os.kill(self.pid, signal.SIGKILL)
 
 
 def wait_restarted(container: str, restarts_before: int, timeout: float = 120) -> float:
@@ -293,11 +304,7 @@ class Check:
         try:
             codes = await ledger.issue(self.args.shoppers, CARD_BALANCE)
             shoppers = [Shopper(i, code, CARD_BALANCE) for i, code in enumerate(codes)]
-            killed: dict[str, Any] = {}
-
-            def kill() -> None:
-                killed["container"], killed["restarts"] = kill_processor(compose, "processor-1")
-                say("processor-1 killed (SIGKILL from the host)")
+            victim = Victim.of(compose, "processor-1")
 
             stats_page = httpx.AsyncClient(timeout=2)
 
@@ -306,14 +313,15 @@ class Check:
                 return current_sessions(csv, "processors", "processor-1")
 
             def wait_back() -> float:
-                return wait_restarted(killed["container"], killed["restarts"])
+                say("processor-1 killed (SIGKILL from the host)")
+                return wait_restarted(victim.container, victim.restarts)
 
             with self.timings.step("drive through HAProxy (TLS), processor-1 killed midway") as d:
                 stats, report, seconds = await drive(
                     shoppers,
                     lb,
                     ct,
-                    kill=kill,
+                    kill=victim.kill,
                     in_flight=in_flight,
                     wait_back=wait_back,
                     kill_after=self.args.kill_after,
