@@ -25,11 +25,8 @@ import pytest
 from giftcard_devkit.emulator import DEFAULT_PROJECT_KEY
 from giftcard_devkit.processes import ServiceProcess, processor
 from tests.support.fault_proxy import Fault, Rule
-from tests.support.fault_stack import FaultStack, IssuedCard, Shopper, fault_stack, redeem_call, stack
+from tests.support.fault_stack import FaultStack, IssuedCard, Shopper, redeem_call
 from tests.support.flows import money
-from tests.support.ledger_fixture import ledger_run
-
-__all__ = ["fault_stack", "ledger_run", "stack"]
 
 PROVIDER_CALL = r"/v1/(?!cards/).+"
 # Slow enough that both copies read before either writes; well under the Processor's timeouts.
@@ -67,7 +64,7 @@ def _successes(payments: list[dict[str, Any]], kind: str) -> list[dict[str, Any]
     return [t for p in payments for t in p.get("transactions", []) if t["type"] == kind and t["state"] == "Success"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def two_copies(fault_stack: FaultStack) -> Iterator[tuple[ServiceProcess, ServiceProcess]]:
     env = fault_stack.env("direct")
     with processor(env) as first, processor(env) as second:

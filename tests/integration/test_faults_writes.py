@@ -27,15 +27,10 @@ from tests.support.fault_stack import (
     FaultStack,
     IssuedCard,
     Shopper,
-    fault_stack,
     intent_call,
     redeem_call,
-    stack,
 )
 from tests.support.flows import money
-from tests.support.ledger_fixture import ledger_run
-
-__all__ = ["fault_stack", "ledger_run", "stack"]
 
 ISSUED = 5000
 REDEEMED = 3000
@@ -166,7 +161,7 @@ def test_a_cut_provider_call_then_a_retry_and_reconcile_leave_ledger_and_commerc
 
 # The ledger's code paths do not depend on which commercetools write was cut (it sees the same calls), so
 # these run on the SQLite ledger only; the provider cuts above run on both databases.
-@pytest.mark.parametrize("ledger_run", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("fault_ledger", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(("flow", "write", "fault"), _cases("commercetools"))
 def test_a_cut_commercetools_write_then_a_retry_and_reconcile_leave_ledger_and_commercetools_agreeing(
     stack: FaultStack, flow: Flow, write: Write, fault: Fault
@@ -174,45 +169,73 @@ def test_a_cut_commercetools_write_then_a_retry_and_reconcile_leave_ledger_and_c
     _cut_then_recover(stack, flow, write, fault)
 
 
-def _cut_then_recover(stack: FaultStack, flow: Flow, write: Write, fault: Fault) -> None:
+@dataclass(frozen=True)
+class Scene:
+    """A fresh card and cart brought to the state the flow starts from, and the flow's one call."""
+
+    card: IssuedCard
+    shopper: Shopper
+    call: Callable[[], httpx.Response]
+    definite: Callable[[httpx.Response], bool]
+
+
+def _scene(stack: FaultStack, flow: Flow) -> Scene:
     card = stack.issue(ISSUED)
     shopper = stack.shopper()
     api = stack.api(flow.mode)
     action = flow.action
     if action is None:
+        return Scene(card, shopper, lambda: redeem_call(api, shopper, card, REDEEMED), _redeem_definite)
+    payment_id = _redeemed_payment(stack, shopper, card, flow.mode)
+    return Scene(card, shopper, lambda: intent_call(api, stack.emulator, payment_id, action), _intent_definite)
 
-        def call() -> httpx.Response:
-            return redeem_call(api, shopper, card, REDEEMED)
 
-        definite = _redeem_definite
-    else:
-        payment_id = _redeemed_payment(stack, shopper, card, flow.mode)
-
-        def call() -> httpx.Response:
-            return intent_call(api, stack.emulator, payment_id, action)
-
-        definite = _intent_definite
-
+def _cut(stack: FaultStack, scene: Scene, flow: Flow, write: Write, fault: Fault) -> httpx.Response:
+    """The flow's call with one write cut; the answer must be one the contract allows under a fault."""
     proxy = stack.ledger_proxy if write.upstream == "ledger" else stack.ct_proxy
     rule = write.rule(fault)
     proxy.add(rule)
-    first = call()
+    first = scene.call()
     assert rule.fired, f"the flow never made the write {write}: nothing was cut"
     _check_first_answer(flow, first)
     proxy.clear()
+    return first
 
-    last = first if definite(first) else _until_definite(stack, flow.mode, call, definite)
-    assert definite(last), (
+
+def _cut_then_recover(stack: FaultStack, flow: Flow, write: Write, fault: Fault) -> None:
+    scene = _scene(stack, flow)
+    first = _cut(stack, scene, flow, write, fault)
+    last = first if scene.definite(first) else _until_definite(stack, flow.mode, scene.call, scene.definite)
+    assert scene.definite(last), (
         f"no definite answer after retries and reconcile: {last.status_code} {last.text} "
         f"(first answer: {first.status_code} {first.text})"
     )
-    if action is None:
+    if flow.action is None:
         assert last.json()["result"] == "Success", last.text
     else:
         assert last.json() == {"outcome": "approved"}, last.text
 
     stack.reconcile(flow.mode)
-    stack.assert_agree(card, shopper, balance=flow.balance, available=flow.available)
+    stack.assert_agree(scene.card, scene.shopper, balance=flow.balance, available=flow.available)
+
+
+@pytest.mark.parametrize("fault", [Fault.DROP_ANSWER, Fault.ERROR])
+@pytest.mark.parametrize("flow", list(FLOWS.values()), ids=list(FLOWS))
+def test_an_unknown_provider_outcome_nobody_retries_is_settled_by_the_reconciler_alone(
+    stack: FaultStack, flow: Flow, fault: Fault
+) -> None:
+    """The shopper leaves, Checkout does not repeat: `reconcile` asks the provider what became of the key.
+    A lost answer (the provider acted) settles as done; a call that never arrived settles as not done."""
+    scene = _scene(stack, flow)
+    before = stack.ledger_card(scene.card)
+    first = _cut(stack, scene, flow, PROVIDER_CALL, fault)
+    assert not scene.definite(first), f"an unknown outcome must not be answered as settled: {first.text}"
+    stack.settle_proxies()
+    stack.reconcile(flow.mode)
+    if fault is Fault.DROP_ANSWER:
+        stack.assert_agree(scene.card, scene.shopper, balance=flow.balance, available=flow.available)
+    else:
+        stack.assert_agree(scene.card, scene.shopper, balance=before.balance, available=before.available)
 
 
 def test_a_lost_redeem_answer_retried_under_the_same_idempotency_key_charges_once_and_a_new_key_charges_again(

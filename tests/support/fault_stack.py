@@ -29,7 +29,7 @@ from giftcard_devkit.emulator import Emulator
 from giftcard_devkit.processes import ServiceProcess, processor
 from tests.support.fault_proxy import FaultProxy
 from tests.support.flows import money
-from tests.support.ledger_fixture import LedgerRun
+from tests.support.ledger_fixture import DATABASES, LedgerRun, running_ledger
 from tests.support.money_invariant import LedgerCard, assert_ledger_and_commercetools_agree, ledger_card
 
 PROVIDER_TIMEOUT = 1.0
@@ -199,9 +199,16 @@ def admin_key(ledger: LedgerRun) -> str:
     return str(ledger.cli("keys", "create", "--role", "admin")["key"])
 
 
-@pytest.fixture(scope="module")
-def fault_stack(emulator: Emulator, ledger_run: LedgerRun) -> Iterator[FaultStack]:
-    stack = FaultStack(emulator, ledger_run, admin_key(ledger_run))
+@pytest.fixture(scope="session", params=DATABASES)
+def fault_ledger(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerRun]:
+    """One ledger per database for all fault tests (its own, apart from other modules' ledgers)."""
+    with running_ledger(request.param, tmp_path_factory) as run:
+        yield run
+
+
+@pytest.fixture(scope="session")
+def fault_stack(emulator: Emulator, fault_ledger: LedgerRun) -> Iterator[FaultStack]:
+    stack = FaultStack(emulator, fault_ledger, admin_key(fault_ledger))
     try:
         yield stack
     finally:

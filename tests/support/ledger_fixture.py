@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -81,11 +82,15 @@ class LedgerRun:
             self.service.stop()
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def ledger_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerRun]:
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@contextlib.contextmanager
+def running_ledger(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerRun]:
+    """A started ledger on a fresh SQLite file or a fresh PostgreSQL schema, removed afterwards."""
     env = {"LEDGER_SECRET_KEY": secrets.token_hex(16)}
     schema = None
-    if request.param == "sqlite":
+    if database == "sqlite":
         path: Path = tmp_path_factory.mktemp("ledger") / "ledger.sqlite3"
         env["LEDGER_DATABASE_URL"] = f"sqlite:///{path}"
     else:
@@ -107,3 +112,9 @@ def ledger_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         run.stop()
         if schema is not None:
             _postgres(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def ledger_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerRun]:
+    with running_ledger(request.param, tmp_path_factory) as run:
+        yield run
