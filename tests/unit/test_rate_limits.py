@@ -324,3 +324,13 @@ async def test_with_redis_a_requests_checks_share_one_round_trip_and_limits_own_
     stats = await limiter._strategy.get_window_stats(limiter.limits.balance_per_session, "balance", "session", "s")
     assert stats.remaining == 0
     assert limiter.counters.rejected == {"balance.session": 1, "card": 1}
+
+
+async def test_with_redis_a_refused_check_does_not_count_against_the_later_ones(redis_prefix):
+    url, prefix = redis_prefix
+    limiter = RateLimiter(build_storage(url, prefix, 1.0), limits(balance_address="1/minute"), SECRET)
+    await limiter.check("balance", "10.0.0.1", "s", None)
+    with pytest.raises(RateLimited):
+        await limiter.check("balance", "10.0.0.1", "s", None)  # the address refuses first
+    stats = await limiter._strategy.get_window_stats(limiter.limits.balance_per_session, "balance", "session", "s")
+    assert stats.remaining == 3 - 1  # only the first request counted against the session

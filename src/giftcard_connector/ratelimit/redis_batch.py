@@ -1,17 +1,16 @@
-"""A request's rate-limit checks in one Redis round trip.
+"""A request's rate-limit checks in one Redis command.
 
 Called one by one through `limits`, the three checks of a /balance (address, session, card) are three
-round trips, and redis-py's client work per call (pool, encoding, socket) cost the Processor about
-0.65 ms of CPU per /balance, +44 % (docs/benchmark.md). Here the same checks run `limits`' own
-moving-window Lua scripts, on `limits`' own keys, pipelined: one write and one read for all of them.
-The counters are the ones `limits` reads and writes, so the Retry-After lookup and `clear` still go
-through `limits`. One difference: all checks of the batch count, also those after one that refuses (a
-request over its address limit still uses up its session's budget); one by one stops at the first.
+round trips, and redis-py's client work per command (pool, encoding, socket, parsing) cost the
+Processor +44 % CPU per /balance; pipelining the three `limits` scripts still cost +23 %
+(docs/benchmark.md). So the checks run as one script here, over `limits`' own keys and in `limits`'
+own moving-window format (a list of hit times, newest first, trimmed to the limit, expiring with the
+window): `limits` still reads them for Retry-After, counts wrong tries into them, and clears them.
+The script stops at the first check that refuses, like the one-by-one calls: a refused request does
+not count against the limits after it.
 
-It leans on two attributes of `limits`' redis-py bridge (its registered scripts and key prefix),
-pinned with `limits==5.8.0` and covered by the Redis tests; when they are missing, or Redis does not
-know a script any more (a restart or SCRIPT FLUSH since we loaded it), the caller falls back to the
-one-by-one calls for that request.
+It leans on `limits`' redis-py bridge for the connection and the key prefix (pinned `limits==5.8.0`,
+covered by the Redis tests); without them the caller falls back to the one-by-one calls.
 """
 
 from __future__ import annotations
@@ -25,6 +24,28 @@ from limits import RateLimitItem
 from limits.aio.storage import RedisStorage
 from redis.exceptions import NoScriptError
 
+# ARGV: now, then per key: counts (1 hit, 0 look), limit, expiry. Returns 0 when every check passed,
+# else the 1-based position of the first that refused. A check refuses when the limit-th newest hit
+# is still inside the window (the same test as limits' acquire_moving_window.lua).
+CHECK_ALL = """
+local now = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+    local counts = ARGV[3 * i - 1] == '1'
+    local limit = tonumber(ARGV[3 * i])
+    local expiry = tonumber(ARGV[3 * i + 1])
+    local entry = redis.call('lindex', key, limit - 1)
+    if entry and tonumber(entry) >= now - expiry then
+        return i
+    end
+    if counts then
+        redis.call('lpush', key, ARGV[1])
+        redis.call('ltrim', key, 0, limit - 1)
+        redis.call('expire', key, expiry)
+    end
+end
+return 0
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class Check:
@@ -37,47 +58,29 @@ class RedisBatch:
     def __init__(self, storage: RedisStorage) -> None:
         bridge: Any = storage.bridge
         self._bridge = bridge
-        self._usable = all(
-            hasattr(bridge, name) for name in ("lua_acquire_moving_window", "lua_moving_window", "prefixed_key")
-        )
-        self._scripts_loaded = False
-        if self._usable:
-            self._acquire_sha = bridge.lua_acquire_moving_window.sha.encode()
-            self._window_sha = bridge.lua_moving_window.sha.encode()
+        self._usable = hasattr(bridge, "prefixed_key") and hasattr(bridge, "get_connection")
+        self._script: Any = None
 
     async def run(self, checks: Sequence[Check]) -> list[bool] | None:
-        """Whether each check passed, or None: use the one-by-one calls instead."""
-        if not self._usable:
+        """Whether each check passed (up to the first refusal), or None: use the one-by-one calls."""
+        if not self._usable or not checks:
             return None
         client = self._bridge.get_connection()
-        if not self._scripts_loaded:
-            # Load once up front: a pipeline that meets an unknown script has already run its other
-            # commands (it is not a transaction), so the fallback would count those twice.
-            for script in (self._bridge.lua_acquire_moving_window, self._bridge.lua_moving_window):
-                await client.script_load(script.script)
-            self._scripts_loaded = True
-        now = time.time()
-        pipe = client.pipeline(transaction=False)
-        # Arguments as bytes: redis-py's encoder passes bytes through and formats anything else (~40 us
-        # of a request's client CPU here).
+        if self._script is None:
+            self._script = client.register_script(CHECK_ALL)
+            await client.script_load(CHECK_ALL)
+        now = repr(time.time()).encode()
+        keys: list[bytes] = []
+        args: list[bytes] = [now]
         for check in checks:
-            key = self._bridge.prefixed_key(check.item.key_for(*check.identifiers)).encode()
-            expiry = check.item.get_expiry()
-            limit = b"%d" % check.item.amount
-            if check.counts:
-                pipe.evalsha(self._acquire_sha, b"1", key, repr(now).encode(), limit, b"%d" % expiry, b"1")
-            else:
-                pipe.evalsha(self._window_sha, b"1", key, repr(now - expiry).encode(), limit)
+            keys.append(self._bridge.prefixed_key(check.item.key_for(*check.identifiers)).encode())
+            args += [b"1" if check.counts else b"0", b"%d" % check.item.amount, b"%d" % check.item.get_expiry()]
         try:
-            results = await pipe.execute()
-        except NoScriptError:  # the server lost its scripts (restart, SCRIPT FLUSH): load them again
-            self._scripts_loaded = False
+            # Arguments as bytes: redis-py's encoder passes bytes through and formats anything else.
+            refused = int(await client.evalsha(self._script.sha, len(keys), *keys, *args))
+        except NoScriptError:  # the server lost the script (restart, SCRIPT FLUSH): load it next time
+            self._script = None
             return None
-        return [_passed(check, result) for check, result in zip(checks, results, strict=True)]
-
-
-def _passed(check: Check, result: Any) -> bool:
-    if check.counts:
-        return bool(result)  # the acquire script answers 1 or nil
-    count = int(result[1]) if result else 0  # the window script answers [oldest, count] or nil
-    return count < check.item.amount
+        if refused == 0:
+            return [True] * len(checks)
+        return [True] * (refused - 1) + [False]
