@@ -17,6 +17,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import httpx
@@ -25,7 +26,7 @@ import pytest
 from giftcard_devkit.emulator import DEFAULT_PROJECT_KEY
 from giftcard_devkit.processes import ServiceProcess, processor
 from tests.support.fault_proxy import Fault, Rule
-from tests.support.fault_stack import FaultStack, IssuedCard, Shopper, redeem_call
+from tests.support.fault_stack import FaultStack, IssuedCard, Shopper, redeem_call, redeem_definite, until_definite
 from tests.support.flows import money
 
 PROVIDER_CALL = r"/v1/(?!cards/).+"
@@ -102,7 +103,7 @@ def test_a_processor_killed_mid_redeems_then_restarted_and_reconciled_agrees_wit
         stack.assert_agree(card, shoppers)
         # Each shopper submits again: a settled redemption answers its Success, a failed one charges anew.
         for shopper in shoppers:
-            answer = redeem_call(api, shopper, card, 500)
+            answer = until_definite(stack, "direct", partial(redeem_call, api, shopper, card, 500), redeem_definite)
             assert answer.status_code == 200 and answer.json()["result"] == "Success", answer.text
     stack.reconcile_command()
     payments = stack.assert_agree(card, shoppers, balance=5000 - 8 * 500, available=5000 - 8 * 500)
@@ -137,7 +138,7 @@ def test_two_copies_refunding_one_payment_at_once_never_refund_more_than_it_char
     card = stack.issue(5000)
     shopper = stack.shopper(5000)
     with httpx.Client(base_url=first.base_url, timeout=30) as api:
-        redeemed = redeem_call(api, shopper, card, 3000)
+        redeemed = until_definite(stack, "direct", partial(redeem_call, api, shopper, card, 3000), redeem_definite)
     assert redeemed.status_code == 200, redeemed.text
     payment_id = redeemed.json()["paymentReference"]
     for cent_amount in (2000, 1000):  # the second round races for the last 1000

@@ -12,7 +12,6 @@ SQLite and with PostgreSQL.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +27,10 @@ from tests.support.fault_stack import (
     IssuedCard,
     Shopper,
     intent_call,
+    intent_definite,
     redeem_call,
+    redeem_definite,
+    until_definite,
 )
 from tests.support.flows import money
 
@@ -114,14 +116,6 @@ def _cases(upstream: str) -> list[Any]:
 # -- what counts as a definite answer, and what an answer may be while the outcome is unknown ------------
 
 
-def _redeem_definite(answer: httpx.Response) -> bool:
-    return answer.status_code == 200
-
-
-def _intent_definite(answer: httpx.Response) -> bool:
-    return answer.status_code == 200 and answer.json().get("outcome") in {"approved", "rejected"}
-
-
 def _check_first_answer(flow: Flow, answer: httpx.Response) -> None:
     """Under a fault the Processor may say "not now", never a refusal or a 500 (contract 4)."""
     assert answer.status_code in {200, 409, 502, 503, 504}, answer.text
@@ -131,23 +125,9 @@ def _check_first_answer(flow: Flow, answer: httpx.Response) -> None:
         assert answer.json()["outcome"] in {"approved", "received"}, answer.text
 
 
-def _until_definite(
-    stack: FaultStack, mode: str, call: Callable[[], httpx.Response], definite: Callable[[httpx.Response], bool]
-) -> httpx.Response:
-    """Submit again / repeat the action as a shopper and Checkout do; after two tries the reconciler runs."""
-    answer = call()
-    for attempt in range(3):
-        if definite(answer):
-            break
-        if attempt == 2:
-            stack.reconcile(mode)
-        time.sleep(0.2)
-        answer = call()
-    return answer
-
-
 def _redeemed_payment(stack: FaultStack, shopper: Shopper, card: IssuedCard, mode: str) -> str:
-    answer = redeem_call(stack.api(mode), shopper, card, REDEEMED)
+    api = stack.api(mode)
+    answer = until_definite(stack, mode, lambda: redeem_call(api, shopper, card, REDEEMED), redeem_definite)
     assert answer.status_code == 200, answer.text
     return str(answer.json()["paymentReference"])
 
@@ -185,9 +165,9 @@ def _scene(stack: FaultStack, flow: Flow) -> Scene:
     api = stack.api(flow.mode)
     action = flow.action
     if action is None:
-        return Scene(card, shopper, lambda: redeem_call(api, shopper, card, REDEEMED), _redeem_definite)
+        return Scene(card, shopper, lambda: redeem_call(api, shopper, card, REDEEMED), redeem_definite)
     payment_id = _redeemed_payment(stack, shopper, card, flow.mode)
-    return Scene(card, shopper, lambda: intent_call(api, stack.emulator, payment_id, action), _intent_definite)
+    return Scene(card, shopper, lambda: intent_call(api, stack.emulator, payment_id, action), intent_definite)
 
 
 def _cut(stack: FaultStack, scene: Scene, flow: Flow, write: Write, fault: Fault) -> httpx.Response:
@@ -205,7 +185,7 @@ def _cut(stack: FaultStack, scene: Scene, flow: Flow, write: Write, fault: Fault
 def _cut_then_recover(stack: FaultStack, flow: Flow, write: Write, fault: Fault) -> None:
     scene = _scene(stack, flow)
     first = _cut(stack, scene, flow, write, fault)
-    last = first if scene.definite(first) else _until_definite(stack, flow.mode, scene.call, scene.definite)
+    last = first if scene.definite(first) else until_definite(stack, flow.mode, scene.call, scene.definite)
     assert scene.definite(last), (
         f"no definite answer after retries and reconcile: {last.status_code} {last.text} "
         f"(first answer: {first.status_code} {first.text})"

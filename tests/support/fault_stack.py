@@ -14,8 +14,9 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,6 +194,30 @@ def intent_call(api: httpx.Client, emulator: Emulator, payment_id: str, action: 
         json={"actions": [action]},
         headers={"Authorization": f"Bearer {token}"},
     )
+
+
+def redeem_definite(answer: httpx.Response) -> bool:
+    return answer.status_code == 200
+
+
+def intent_definite(answer: httpx.Response) -> bool:
+    return answer.status_code == 200 and answer.json().get("outcome") in {"approved", "rejected"}
+
+
+def until_definite(
+    stack: FaultStack, mode: str, call: Callable[[], httpx.Response], definite: Callable[[httpx.Response], bool]
+) -> httpx.Response:
+    """Submit again / repeat the action as a shopper and Checkout do, until the answer is definite; after
+    two tries the reconciler runs (a shopper who waits a while)."""
+    answer = call()
+    for attempt in range(3):
+        if definite(answer):
+            break
+        if attempt == 2:
+            stack.reconcile(mode)
+        time.sleep(0.2)
+        answer = call()
+    return answer
 
 
 def admin_key(ledger: LedgerRun) -> str:
