@@ -43,6 +43,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     HOST=0.0.0.0 \
     PORT=8080
+LABEL org.opencontainers.image.title="giftcard-connector" \
+      org.opencontainers.image.description="Gift card connector for commercetools Checkout: Processor and built-in ledger" \
+      org.opencontainers.image.licenses="MIT"
 USER giftcard:giftcard
 WORKDIR /tmp
 EXPOSE 8080

@@ -245,6 +245,7 @@ class Check:
         with step("connector image (multi-stage, offline)") as d:
             images.build_connector_image(self.tree)
             d.append(f"{images.image_size_mb(images.CONNECTOR_IMAGE):.0f} MB")
+            d.append(f"earlier builds removed: {images.prune_replaced_connector_images()}")
 
     # -- the stack -------------------------------------------------------------------------------------
     def start_stack(self) -> tuple[str, str]:

@@ -27,6 +27,7 @@ SUITE = "bookworm"
 BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates")
 BASE_IMAGE = "giftcard-check/debian-python:bookworm"
 CONNECTOR_IMAGE = "giftcard-check/connector:latest"
+IMAGE_TITLE_LABEL = "org.opencontainers.image.title=giftcard-connector"
 SERVICE_IMAGES = {
     "haproxy": "giftcard-check/haproxy:bookworm",
     "postgres": "giftcard-check/postgres:bookworm",
@@ -216,6 +217,14 @@ def host_pip_settings() -> list[str]:
 
 def build_connector_image(tree: Path) -> float:
     return build(CONNECTOR_IMAGE, tree, tree / "Dockerfile", {"BASE_IMAGE": BASE_IMAGE, "PIP_NO_INDEX": "1"})
+
+
+def prune_replaced_connector_images() -> str:
+    """Remove earlier builds of the connector image that the new one untagged (they carry the image's
+    title label and no tag). The build stages' layers stay: they are the next build's cache."""
+    output = run(["docker", "image", "prune", "--force", "--filter", f"label={IMAGE_TITLE_LABEL}"])
+    reclaimed = re.search(r"Total reclaimed space: (.+)", output)
+    return reclaimed.group(1).strip() if reclaimed else "0B"
 
 
 def image_size_mb(tag: str) -> float:
