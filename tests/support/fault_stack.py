@@ -31,7 +31,12 @@ from giftcard_devkit.processes import ServiceProcess, processor
 from tests.support.fault_proxy import FaultProxy
 from tests.support.flows import money
 from tests.support.ledger_fixture import DATABASES, LedgerRun, running_ledger
-from tests.support.money_invariant import LedgerCard, assert_ledger_and_commercetools_agree, ledger_card
+from tests.support.money_invariant import (
+    LedgerCard,
+    assert_ledger_and_commercetools_agree,
+    assert_money_taken_is_on_the_cart,
+    ledger_card,
+)
 
 PROVIDER_TIMEOUT = 1.0
 CTP_TIMEOUT = 2.0
@@ -175,6 +180,7 @@ class FaultStack:
         payments = assert_ledger_and_commercetools_agree(
             self.emulator, [s.anonymous_id for s in shoppers], sum((b.movements for b in books), Counter())
         )
+        assert_money_taken_is_on_the_cart(self.emulator, [s.cart_id for s in shoppers], payments)
         if balance is not None:
             assert books[0].balance == balance, f"card balance {books[0].balance}, expected {balance}"
         if available is not None:

@@ -2,9 +2,10 @@
 
 Every movement in the ledger's database (a debit, a hold, a capture, a void, a refund) has exactly one
 Success transaction of the matching type, amount and reference on this card's commercetools payments, and
-every Success transaction has exactly one movement; no transaction is left Initial or Pending; and the
-card's balance is what the tests expect. Read straight from the ledger's tables (a hold and a void leave
-no balance entry, so the admin history alone would not show them) and from the emulator over HTTP.
+every Success transaction has exactly one movement; no transaction is left Initial or Pending; every
+payment that took money is on its cart; and the card's balance is what the tests expect. Read straight
+from the ledger's tables (a hold and a void leave no balance entry, so the admin history alone would not
+show them) and from the emulator over HTTP.
 """
 
 from __future__ import annotations
@@ -126,3 +127,22 @@ def assert_ledger_and_commercetools_agree(
         f"only in commercetools: {sorted(recorded - ledger_movements)} ({story})"
     )
     return payments
+
+
+def assert_money_taken_is_on_the_cart(
+    emulator: Emulator, cart_ids: Sequence[str], payments: list[dict[str, Any]]
+) -> None:
+    """A payment that took money (a Success Authorization or Charge) must be on its cart, or the shopper
+    paid and the cart still asks for the money."""
+    on_carts = {
+        ref["id"]
+        for cart_id in cart_ids
+        for ref in (emulator.get_cart(cart_id, expand=False).get("paymentInfo") or {}).get("payments", [])
+    }
+    taking = {
+        p["id"]
+        for p in payments
+        for t in p.get("transactions", [])
+        if t["type"] in ("Authorization", "Charge") and t["state"] == "Success"
+    }
+    assert taking <= on_carts, f"payments that took money but are not on the cart: {sorted(taking - on_carts)}"
