@@ -53,7 +53,7 @@ class LedgerRun:
         return json.loads(result.stdout)
 
     def issue(self, cent_amount: int, currency: str = "EUR", pin: str | None = None) -> str:
-        args = ["issue", "--amount", str(cent_amount), "--currency", currency]
+        args = ["issue", "--minor", "--amount", str(cent_amount), "--currency", currency]
         if pin:
             args += ["--pin", pin]
         return str(self.cli(*args)["code"])
@@ -62,7 +62,7 @@ class LedgerRun:
         return dict(self.cli("show", code))
 
     def history(self, code: str) -> list[dict[str, Any]]:
-        return list(self.cli("history", code))
+        return list(self.cli("history", code)["entries"])
 
     @property
     def url(self) -> str:
