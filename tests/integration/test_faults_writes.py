@@ -22,6 +22,7 @@ import pytest
 from giftcard_devkit.emulator import DEFAULT_PROJECT_KEY
 from tests.support.fault_proxy import Fault, Rule
 from tests.support.fault_stack import (
+    PAST_CTP_TIMEOUT,
     PAST_TIMEOUT,
     FaultStack,
     IssuedCard,
@@ -71,7 +72,8 @@ class Write:
         # A provider call is cut every time during the first attempt, so a retry inside the Processor
         # cannot hide the fault; a commercetools write is cut once.
         times = 0 if self.upstream == "ledger" else 1
-        return Rule(self.method, self.path, fault, nth=self.nth, times=times, delay=PAST_TIMEOUT)
+        delay = PAST_TIMEOUT if self.upstream == "ledger" else PAST_CTP_TIMEOUT
+        return Rule(self.method, self.path, fault, nth=self.nth, times=times, delay=delay)
 
 
 PROJECT = DEFAULT_PROJECT_KEY
@@ -93,9 +95,10 @@ INTENT_WRITES = {
     "provider": PROVIDER_CALL,
     "record-outcome": SECOND_PAYMENT_UPDATE,
 }
-# Toward commercetools "lost answer" and "5xx" are the two outcomes that matter (it wrote / it did not).
-# Toward the provider also a late action after the timeout; and a refused connection, which a client sees
-# like a 5xx without forwarding, on the redemption calls only.
+# Toward commercetools "lost answer" and "5xx" are the two outcomes that matter (it wrote / it did not),
+# plus, on the redemption's writes, a write that lands after the Processor gave up on it. Toward the
+# provider also a late action after the timeout; and a refused connection, which a client sees like a 5xx
+# without forwarding, on the redemption calls only.
 COMMERCETOOLS_FAULTS = (Fault.DROP_ANSWER, Fault.ERROR)
 PROVIDER_FAULTS = (Fault.DROP_ANSWER, Fault.ERROR, Fault.DELAY)
 
@@ -105,8 +108,8 @@ def _cases(upstream: str) -> list[Any]:
     for flow_name, flow in FLOWS.items():
         writes = REDEEM_WRITES if flow.action is None else INTENT_WRITES
         faults = COMMERCETOOLS_FAULTS if upstream == "commercetools" else PROVIDER_FAULTS
-        if upstream == "ledger" and flow.action is None:
-            faults = (*faults, Fault.REFUSE)
+        if flow.action is None:
+            faults = (*faults, Fault.REFUSE if upstream == "ledger" else Fault.DELAY)
         for write_name, write in writes.items():
             if write.upstream == upstream:
                 cases += [pytest.param(flow, write, f, id=f"{flow_name}-{write_name}-{f.value}") for f in faults]

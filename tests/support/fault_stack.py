@@ -42,6 +42,7 @@ PROVIDER_TIMEOUT = 1.0
 CTP_TIMEOUT = 2.0
 # A delay fault outlasts the client's timeout by this much; the upstream still acts afterwards.
 PAST_TIMEOUT = PROVIDER_TIMEOUT + 0.4
+PAST_CTP_TIMEOUT = CTP_TIMEOUT + 0.4
 RECONCILE_COMMAND = ["reconcile", "--older-than", "0", "--json"]
 
 
@@ -105,7 +106,7 @@ class FaultStack:
     def settle_proxies(self) -> None:
         """Let requests a delay fault is still holding reach their upstream before anyone looks."""
         for proxy in (self.ledger_proxy, self.ct_proxy):
-            proxy.wait_idle(PAST_TIMEOUT + 10)
+            proxy.wait_idle(PAST_CTP_TIMEOUT + 10)
 
     def close(self) -> None:
         for server, client in self._processors.values():
