@@ -77,8 +77,15 @@ class Database:
                 if self._raw is None:
                     dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
                     settings = {"search_path": self._schema} if self._schema else None
+                    # No idle timeout: asyncpg would arm and cancel a timer on every release. The pool
+                    # is bounded (max_size), so keeping idle connections open costs at most that many.
                     self._raw = await asyncpg.create_pool(
-                        dsn, min_size=1, max_size=self._pool_size, server_settings=settings, reset=_keep_session
+                        dsn,
+                        min_size=1,
+                        max_size=self._pool_size,
+                        server_settings=settings,
+                        reset=_keep_session,
+                        max_inactive_connection_lifetime=0,
                     )
         return self._raw
 
