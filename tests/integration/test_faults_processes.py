@@ -5,6 +5,7 @@
   submit again and every redemption ends up done exactly once.
 - Two Processor processes serve one cart: redemptions of different amounts at once never pay more than
   the cart owes, and refunds of one payment at once never refund more than it charged.
+- Two reconciler passes at the same moment settle each unknown outcome once.
 On the ledger with SQLite and with PostgreSQL.
 """
 
@@ -159,3 +160,25 @@ def test_two_copies_refunding_one_payment_at_once_never_refund_more_than_it_char
     refunded = sum(t["amount"]["centAmount"] for t in _successes(payments, "Refund"))
     assert 2000 <= refunded <= 3000, f"refunded {refunded} of a 3000 charge"
     assert stack.ledger_card(card).balance == 2000 + refunded
+
+
+def test_two_reconcilers_running_at_once_settle_each_unknown_outcome_once(stack: FaultStack) -> None:
+    """Several copies may run the background sweep at the same moment (contract section 9)."""
+    api = stack.api("direct")
+    scenes = []
+    for fault in (Fault.DROP_ANSWER, Fault.DROP_ANSWER, Fault.ERROR, Fault.ERROR):
+        card, shopper = stack.issue(5000), stack.shopper()
+        stack.ledger_proxy.add(Rule("POST", PROVIDER_CALL, fault, times=0))
+        answer = redeem_call(api, shopper, card, 1000)
+        stack.clear_faults()
+        assert answer.status_code == 503, answer.text  # unknown outcome: Pending, "submit again"
+        scenes.append((card, shopper, 4000 if fault is Fault.DROP_ANSWER else 5000))
+    passes: list[dict[str, int]] = []
+    sweeps = [threading.Thread(target=lambda: passes.append(stack.reconcile())) for _ in range(2)]
+    for sweep in sweeps:
+        sweep.start()
+    for sweep in sweeps:
+        sweep.join(120)
+    assert len(passes) == 2, "a reconciler pass failed"
+    for card, shopper, balance in scenes:
+        stack.assert_agree(card, shopper, balance=balance, available=balance)
