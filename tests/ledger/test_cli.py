@@ -315,3 +315,15 @@ def test_unlock_lifts_a_pin_lock(ledger_env: dict[str, str], tmp_path: Path) -> 
     assert "locked until 2999-01-01 00:00:00 UTC" in ok(ledger_env, "show", card["id"])
     unlocked = ok_json(ledger_env, "unlock", card["id"])
     assert unlocked["pinLockedUntil"] is None and unlocked["pinFailedAttempts"] == 0
+
+
+def test_bad_balance_bounds_are_usage_errors_too(
+    ledger_env: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in ledger_env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["cards", "list", "--currency", "EUR", "--min-balance", "-5", "--json"]) == 2
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error["code"] == "usage" and "--min-balance" in error["message"]
+    assert main(["cards", "list", "--currency", "EUR", "--min-balance", "0", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == 0

@@ -386,9 +386,12 @@ def cmd_cards_list(args: argparse.Namespace, out: Output) -> int:
         if args.currency is None and not out.minor:
             raise UsageError("--min-balance/--max-balance need --currency (or --minor for minor units)")
         value = text.strip()
-        if value in ("0", "0.0", "0.00"):
-            return 0
-        return parse_amount(value, args.currency or "EUR", minor=out.minor)
+        if value.strip("0.") == "" and value:
+            return 0  # "0", "0.00": a bound may be zero, an amount to move may not
+        try:
+            return parse_amount(value, args.currency or "EUR", minor=out.minor)
+        except AmountError as error:
+            raise UsageError(f"--min-balance/--max-balance: {error}") from None
 
     offset = args.offset if args.offset is not None else (args.page - 1) * args.limit
     query = CardQuery(
@@ -590,3 +593,8 @@ def main(argv: list[str]) -> int:
     except (DBAPIError, OSError) as error:
         out.error("unavailable", f"the ledger database is unavailable ({type(error).__name__})")
         return EXIT_UNAVAILABLE
+    except Exception as error:  # a bug: still one JSON document under --json, and a non-zero exit
+        if not out.json:
+            raise
+        out.error("internal_error", f"{type(error).__name__}: {error}")
+        return EXIT_REFUSED
