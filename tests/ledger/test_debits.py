@@ -174,3 +174,21 @@ async def test_an_expired_card_is_refused(pg_ledger: LedgerClient, clock: FakeCl
     clock.advance(dt.timedelta(days=1).total_seconds())
     expired = await pg_ledger.post("/v1/redemptions", {"code": code, "amount": eur(100)})
     assert expired.json()["error"]["code"] == "card_expired"
+
+
+async def test_parallel_holds_and_fast_debits_never_promise_more_than_the_balance(pg_ledger: LedgerClient) -> None:
+    # The fast path reads the holds after taking the card's lock: a hold committed while it waited counts.
+    code = await pg_ledger.issue(1_000)
+    answers = await asyncio.gather(
+        *(
+            pg_ledger.post(path, {"code": code, "amount": eur(100)})
+            for _ in range(10)
+            for path in ("/v1/holds", "/v1/redemptions")
+        )
+    )
+    assert sum(answer.status_code == 201 for answer in answers) == 10  # 1000 / 100, whatever the order
+    assert {answer.status_code for answer in answers} <= {201, 422}
+    history = await pg_ledger.history(code)
+    debited = 100 * sum(1 for entry in history["entries"] if entry["kind"] == "redeem")
+    assert history["card"]["balance"]["centAmount"] == 1_000 - debited
+    assert history["card"]["available"]["centAmount"] == 0
