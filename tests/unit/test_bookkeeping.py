@@ -382,3 +382,38 @@ async def test_an_intent_between_half_and_the_whole_grace_period_is_left_to_the_
     assert caught.value.status_code == 503
     assert provider.keys == []
     assert ct.payments[payment["id"]]["transactions"][0]["state"] == "Initial"
+
+
+async def test_a_redemption_that_no_longer_fits_after_a_concurrent_add_is_failed_without_calling_the_provider():
+    """Another copy added a payment between our owed check and our addPayment: commercetools answers 409,
+    the re-read cart is checked again, and our intent is recorded Failure with a 400."""
+    from giftcard_connector.errors import InvalidField
+
+    ct = FakeCommercetools()
+    cart_id = ct.add_cart(5000)
+    rival: dict[str, Any] = {}
+    original = ct.add_payment_to_cart
+
+    async def add_after_a_rival(cart: dict[str, Any], payment_id: str, check: Any = None) -> dict[str, Any]:
+        if not rival:  # the other copy's 4000 lands first
+            rival.update(
+                await ct.create_payment(
+                    {
+                        "amountPlanned": {"centAmount": 4000, "currencyCode": "EUR"},
+                        "transactions": [txn.intent("Charge", Money(4000, "EUR"), "other-copy")],
+                    }
+                )
+            )
+            await original(ct.carts[cart_id], rival["id"])
+        return await original(cart, payment_id, check)
+
+    ct.add_payment_to_cart = add_after_a_rival  # type: ignore[method-assign]
+    provider = ScriptedProvider(OK)
+    service = GiftCardService(ct, provider, CaptureMode.DIRECT)  # type: ignore[arg-type]
+    with pytest.raises(InvalidField) as caught:
+        await service.redeem(session(cart_id), "code", None, Money(3000, "EUR"))
+    assert caught.value.fields["maxCentAmount"] == 1000
+    assert provider.keys == [], "the provider is never called for an intent that no longer fits"
+    ours = next(p for p in ct.payments.values() if p["id"] != rival["id"])
+    assert [t["state"] for t in ours["transactions"]] == ["Failure"]
+    assert ours["id"] not in {ref["id"] for ref in ct.carts[cart_id]["paymentInfo"]["payments"]}
