@@ -353,6 +353,10 @@ class Check:
                 self.failures.append("a balance check showed a balance other than the shopper's running total")
             if report.served_while_down == 0:
                 self.failures.append("no redemption finished while processor-1 was down")
+            if per_status.get("500"):
+                # 502/503 around the kill are the load balancer's and the contract's "submit again";
+                # a 500 is a bug in a copy: show which requests and what the copies logged.
+                self.failures.append(f"{per_status['500']} answers were 500: {self.explain_500s(compose)}")
 
             await self.refund(lb, emulator, shoppers, ct)
             await self.shared_limit(lb, ct, shoppers[0].code)
@@ -366,6 +370,16 @@ class Check:
             await lb.aclose()
             await ct.aclose()
             await ledger.aclose()
+
+    @staticmethod
+    def explain_500s(compose: Compose) -> str:
+        lines = [line for line in compose("logs", "--no-color", "lb").splitlines() if re.search(r" 500 \d", line)]
+        errors = []
+        for service in ("processor-1", "processor-2"):
+            for line in compose("logs", "--no-color", "--tail", "400", service).splitlines():
+                if re.search(r'"level":\s*"(error|critical)"', line) or "Traceback" in line:
+                    errors.append(line.strip()[:400])
+        return "\n  ".join(["", *lines[:5], *errors[-12:]])
 
     async def refund(
         self, lb: httpx.AsyncClient, emulator: Emulator, shoppers: list[Shopper], ct: CommercetoolsSide
