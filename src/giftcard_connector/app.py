@@ -221,7 +221,7 @@ def create_app(settings: Settings, provider: GiftCardProvider | None = None) -> 
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> FastJSONResponse:
-        # 413: Starlette's streaming body limit (see edge.py) raises it while the body is read.
+        # 413: EdgeGuard (edge.py) raises it from `receive` when a streamed body passes the cap.
         code = ERROR_CODES.get(error.status_code, "General")
         message = {404: "No such route", 405: "Method not allowed", 413: TOO_LARGE_MESSAGE}.get(
             error.status_code, str(error.detail)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # (status, message) -> the service's JSON error body for that status.
@@ -20,6 +20,14 @@ LogError = Callable[[Exception], None]
 NUL_MESSAGE = "The request contains a NUL byte"
 TOO_LARGE_MESSAGE = "The request body is too large"
 INTERNAL_MESSAGE = "Internal error"
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from `receive` when a streamed body passes the cap; an HTTPException, so the app's own
+    HTTP error handler answers it with its error body (FastAPI re-raises it from body parsing)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413, detail=TOO_LARGE_MESSAGE)
 
 
 def has_nul(scope: Scope) -> bool:
@@ -41,8 +49,9 @@ def declared_length(scope: Scope) -> int | None:
 
 class EdgeGuard:
     """Refuses NUL bytes (400) and a declared Content-Length above the cap (413) without calling the
-    app, and answers any exception the app lets through with a 500 error body (instead of Starlette's
-    outermost handler, whose answer would skip the CORS and correlation-id middlewares)."""
+    app; counts a body of unknown length (chunked) as it is read and stops it at the cap (413); answers
+    any exception the app lets through with a 500 error body (instead of Starlette's outermost handler,
+    whose answer would skip the CORS and correlation-id middlewares)."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int, render: RenderError, log_error: LogError) -> None:
         self.app = app
@@ -62,6 +71,17 @@ class EdgeGuard:
             await self._answer(send, 413, TOO_LARGE_MESSAGE)
             return
         started = False
+        received = 0
+        limit = self.max_body_bytes
+
+        async def capped_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge()
+            return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
@@ -69,8 +89,15 @@ class EdgeGuard:
                 started = True
             await send(message)
 
+        # A declared length was checked above, and the server delivers no more than it declares: only
+        # a body of unknown length needs counting.
+        app_receive = receive if length is not None else capped_receive
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, app_receive, tracking_send)
+        except BodyTooLarge:
+            if started:
+                raise
+            await self._answer(send, 413, TOO_LARGE_MESSAGE)
         except Exception as error:
             self.log_error(error)
             if started:  # the status line is out: nothing better to do than let the server cut it
@@ -85,10 +112,7 @@ class EdgeGuard:
 
 
 def install_edge(app: Any, *, max_body_bytes: int, render: RenderError, log_error: LogError) -> None:
-    """Adds the edge middlewares to a Starlette/FastAPI app (call before adding CORS and correlation).
-
-    Starlette's RequestBodyLimitMiddleware counts a streamed (chunked) body as it arrives and raises a
-    413 HTTPException from `receive`, which the app's own HTTP error handler renders as its error body.
-    """
-    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=max_body_bytes)
+    """Adds EdgeGuard to a Starlette/FastAPI app (call before adding CORS and correlation, so it runs
+    inside them). It counts streamed bodies itself rather than adding Starlette's
+    RequestBodyLimitMiddleware as a second layer (see docs/benchmark.md, "Request edge")."""
     app.add_middleware(EdgeGuard, max_body_bytes=max_body_bytes, render=render, log_error=log_error)
