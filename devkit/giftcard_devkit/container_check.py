@@ -206,6 +206,17 @@ def current_sessions(stats_csv: str, backend: str, server: str) -> int:
     return 0
 
 
+def error_summary(log_line: str) -> str:
+    """One JSON error log line (as `compose logs` prints it) cut to its event and the traceback's end."""
+    start = log_line.find("{")
+    try:
+        record = json.loads(log_line[start:])
+    except ValueError:
+        return log_line.strip()[:600]
+    trace = str(record.get("exception", "")).strip().splitlines()
+    return f"{log_line[:start].strip()} {record.get('event')}: " + " | ".join(line.strip() for line in trace[-7:])
+
+
 def json_line(text: str) -> dict[str, Any]:
     """The (indented) JSON document a command printed, among compose's own lines."""
     match = re.search(r"^\{.*^\}", text, flags=re.DOTALL | re.MULTILINE)
@@ -377,9 +388,9 @@ class Check:
         errors = []
         for service in ("processor-1", "processor-2"):
             for line in compose("logs", "--no-color", "--tail", "400", service).splitlines():
-                if re.search(r'"level":\s*"(error|critical)"', line) or "Traceback" in line:
-                    errors.append(line.strip()[:400])
-        return "\n  ".join(["", *lines[:5], *errors[-12:]])
+                if re.search(r'"level":\s*"(error|critical)"', line):
+                    errors.append(error_summary(line))
+        return "\n  ".join(["", *lines[:5], *errors[-6:]])
 
     async def refund(
         self, lb: httpx.AsyncClient, emulator: Emulator, shoppers: list[Shopper], ct: CommercetoolsSide
