@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from giftcard_devkit.container_check import count_lb_log, current_sessions, json_line
+from giftcard_devkit.container_check import count_lb_log, current_sessions, error_summary, json_line
 from giftcard_devkit.container_drive import Shopper
 from giftcard_devkit.container_images import Mirrors, host_mirrors
 from giftcard_devkit.container_verify import compare
@@ -42,6 +42,17 @@ def test_lb_log_counts_requests_per_copy_and_status() -> None:
     per_server, per_status = count_lb_log(log)
     assert per_server == {"processor-1": 1, "processor-2": 1}
     assert per_status == {"200": 1, "429": 1}
+
+
+def test_error_summary_keeps_the_event_and_the_end_of_the_traceback() -> None:
+    line = (
+        'processor-1_1  | {"event":"unhandled_error","level":"error","exception":'
+        '"Traceback (most recent call last):\\n  File \\"edge.py\\", line 73\\nAttributeError: boom"}'
+    )
+    assert error_summary(line) == (
+        'processor-1_1  | unhandled_error: Traceback (most recent call last): | File "edge.py", line 73 | '
+        "AttributeError: boom"
+    )
 
 
 def test_current_sessions_of_one_copy_from_haproxy_stats_csv() -> None:
