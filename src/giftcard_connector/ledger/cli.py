@@ -526,11 +526,15 @@ def build_parser() -> Parser:
     revoke.add_argument("key", help="the key's id (key_...) or its prefix as `keys list` shows it")
 
     issue = add(commands, "issue", cmd_issue, "issue new cards")
-    issue.add_argument("--amount", required=True, help="initial balance, e.g. 50.00 (EUR) or 5000 (JPY)")
-    issue.add_argument("--currency", type=_currency, required=True, help="ISO 4217 code, e.g. EUR")
+    issue.add_argument(
+        "--amount", required=True, metavar="AMOUNT", help="initial balance, e.g. 50.00 (EUR) or 5000 (JPY)"
+    )
+    issue.add_argument("--currency", type=_currency, required=True, metavar="CODE", help="ISO 4217 code, e.g. EUR")
     issue.add_argument("--pin", help="a PIN of 4 to 12 digits the card will ask for")
-    issue.add_argument("--expires", type=_date, help="last day the card can be used (YYYY-MM-DD, UTC)")
-    issue.add_argument("--count", type=_count, help=f"issue N cards, 1 to {MAX_ISSUE_COUNT} (JSON: a list)")
+    issue.add_argument("--expires", type=_date, metavar="DATE", help="last day the card can be used (YYYY-MM-DD, UTC)")
+    issue.add_argument(
+        "--count", type=_count, metavar="N", help=f"issue N cards, 1 to {MAX_ISSUE_COUNT} (JSON: a list)"
+    )
 
     cards = commands.add_parser("cards", help="find cards", parents=[common])
     card_commands = cards.add_subparsers(
@@ -540,15 +544,25 @@ def build_parser() -> Parser:
     listing.add_argument(
         "--status", choices=[CardStatus.ACTIVE, CardStatus.DISABLED], help="only cards with this status"
     )
-    listing.add_argument("--currency", type=_currency, help="only cards in this currency (ISO 4217)")
-    listing.add_argument("--min-balance", help="only cards holding at least this much (needs --currency)")
-    listing.add_argument("--max-balance", help="only cards holding at most this much (needs --currency)")
-    listing.add_argument("--issued-from", type=_date, help="only cards issued on or after this day (YYYY-MM-DD, UTC)")
-    listing.add_argument("--issued-to", type=_date, help="only cards issued on or before this day (YYYY-MM-DD, UTC)")
-    listing.add_argument("--limit", type=_page_size, default=PAGE_SIZE, help=f"cards per page (default {PAGE_SIZE})")
+    listing.add_argument("--currency", type=_currency, metavar="CODE", help="only cards in this currency (ISO 4217)")
+    listing.add_argument(
+        "--min-balance", metavar="AMOUNT", help="only cards holding at least this much (needs --currency)"
+    )
+    listing.add_argument(
+        "--max-balance", metavar="AMOUNT", help="only cards holding at most this much (needs --currency)"
+    )
+    listing.add_argument(
+        "--issued-from", type=_date, metavar="DATE", help="only cards issued on or after this day (YYYY-MM-DD, UTC)"
+    )
+    listing.add_argument(
+        "--issued-to", type=_date, metavar="DATE", help="only cards issued on or before this day (YYYY-MM-DD, UTC)"
+    )
+    listing.add_argument(
+        "--limit", type=_page_size, metavar="N", default=PAGE_SIZE, help=f"cards per page (default {PAGE_SIZE})"
+    )
     paging = listing.add_mutually_exclusive_group()
-    paging.add_argument("--page", type=_positive_int, default=1, help="page number, from 1 (default 1)")
-    paging.add_argument("--offset", type=_offset, help="skip this many cards instead of --page")
+    paging.add_argument("--page", type=_positive_int, metavar="N", default=1, help="page number, from 1 (default 1)")
+    paging.add_argument("--offset", type=_offset, metavar="N", help="skip this many cards instead of --page")
 
     for name, handler, helptext in (
         ("show", cmd_show, "show a card"),
@@ -560,11 +574,15 @@ def build_parser() -> Parser:
         add(commands, name, handler, helptext).add_argument("card", help=CARD_HELP)
     reload = add(commands, "reload", cmd_reload, "add money to a card")
     reload.add_argument("card", help=CARD_HELP)
-    reload.add_argument("--amount", required=True, help="how much to add, in the card's currency, e.g. 25.00")
+    reload.add_argument(
+        "--amount", required=True, metavar="AMOUNT", help="how much to add, in the card's currency, e.g. 25.00"
+    )
     adjust = add(commands, "adjust", cmd_adjust, "correct a balance (a negative amount takes money off)")
     adjust.add_argument("card", help=CARD_HELP)
-    adjust.add_argument("--amount", required=True, help="signed correction in the card's currency, e.g. -5.00")
-    adjust.add_argument("--note", help="why (kept with the entry; history shows it)")
+    adjust.add_argument(
+        "--amount", required=True, metavar="AMOUNT", help="signed correction in the card's currency, e.g. -5.00"
+    )
+    adjust.add_argument("--note", metavar="TEXT", help="why (kept with the entry; history shows it)")
     return parser
 
 
