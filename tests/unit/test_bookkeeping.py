@@ -417,3 +417,30 @@ async def test_a_redemption_that_no_longer_fits_after_a_concurrent_add_is_failed
     ours = next(p for p in ct.payments.values() if p["id"] != rival["id"])
     assert [t["state"] for t in ours["transactions"]] == ["Failure"]
     assert ours["id"] not in {ref["id"] for ref in ct.carts[cart_id]["paymentInfo"]["payments"]}
+
+
+async def test_an_outcome_that_cannot_be_written_is_an_unknown_outcome_not_an_error_body():
+    from giftcard_connector.errors import ServiceUnavailable
+
+    ct = FakeCommercetools()
+    cart_id = ct.add_cart(10000)
+    payment_id = await _charged_payment(ct)
+    original = ct.update_payment
+
+    async def commercetools_down(payment: dict[str, Any], actions: Any) -> dict[str, Any]:
+        todo = actions(copy.deepcopy(ct.payments[payment["id"]])) if callable(actions) else actions
+        if any(action["action"] == "changeTransactionState" for action in todo):  # the outcome write
+            raise ServiceUnavailable("commercetools is unreachable")
+        return await original(payment, actions)
+
+    ct.update_payment = commercetools_down  # type: ignore[method-assign]
+    provider = ScriptedProvider(OK, OK)
+    with pytest.raises(GiftCardError) as caught:
+        await GiftCardService(ct, provider, CaptureMode.DIRECT).redeem(  # type: ignore[arg-type]
+            session(cart_id), "code", None, Money(1000, "EUR")
+        )
+    assert caught.value.status_code == 503 and caught.value.state is BalanceState.GENERIC_ERROR
+    redeemed = next(p for p in ct.payments.values() if p.get("key"))
+    assert [t["state"] for t in redeemed["transactions"]] == ["Initial"], "left for status(key) to settle"
+    outcome = await PaymentIntentService(ct, provider).modify(payment_id, parse_action(REFUND_1000))  # type: ignore[arg-type]
+    assert outcome is Outcome.RECEIVED

@@ -277,7 +277,13 @@ class GiftCardService:
         async def call(key: str) -> OperationResult:
             return await move(code, pin, amount, key)
 
-        settled = await txn.run(self._ct, payment, str(transaction["id"]), call, interface_id=True, attempts=2)
+        try:
+            settled = await txn.run(self._ct, payment, str(transaction["id"]), call, interface_id=True, attempts=2)
+        except ApiError as error:
+            # The outcome could not be written (commercetools down): the money may have moved and the
+            # intent stays Initial; a resubmit or the reconciler settles it from the provider's status.
+            log.warning("redemption_outcome_not_recorded", payment_id=payment["id"], error=str(error))
+            raise GiftCardError(BalanceState.GENERIC_ERROR, _PENDING_MESSAGE, status_code=503) from None
         result = settled.result
         log.info("redemption_recorded", payment_id=payment["id"], state=settled.state, card=mask_code(code))
         if settled.contradicted:

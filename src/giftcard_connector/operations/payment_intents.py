@@ -25,7 +25,7 @@ import structlog
 from giftcard_connector.commercetools import payments as rules
 from giftcard_connector.commercetools import transactions as txn
 from giftcard_connector.commercetools.client import CommercetoolsClient
-from giftcard_connector.errors import InvalidField, UpstreamError
+from giftcard_connector.errors import ApiError, InvalidField, UpstreamError
 from giftcard_connector.giftcards.idempotency import KeyedLocks
 from giftcard_connector.money import Money
 from giftcard_connector.operations.schemas import CapturePayment, PaymentAction, RefundPayment
@@ -338,7 +338,13 @@ class PaymentIntentService:
                 return await provider.void(reference, key)
             return await provider.refund(reference, amount, key)
 
-        settled = await txn.run(self._ct, payment, str(transaction["id"]), call)
+        try:
+            settled = await txn.run(self._ct, payment, str(transaction["id"]), call)
+        except ApiError as error:
+            # The provider was asked but the outcome could not be written: the money may have moved. The
+            # transaction stays Initial; Checkout's repeat or the reconciler settles it from status(key).
+            log.warning("payment_modification_not_recorded", payment_id=payment["id"], error=str(error))
+            return Outcome.RECEIVED
         log.info(
             "payment_modification_recorded",
             payment_id=payment["id"],
