@@ -444,3 +444,36 @@ async def test_an_outcome_that_cannot_be_written_is_an_unknown_outcome_not_an_er
     assert [t["state"] for t in redeemed["transactions"]] == ["Initial"], "left for status(key) to settle"
     outcome = await PaymentIntentService(ct, provider).modify(payment_id, parse_action(REFUND_1000))  # type: ignore[arg-type]
     assert outcome is Outcome.RECEIVED
+
+
+async def test_a_capture_that_lands_after_its_transaction_was_failed_is_given_back():
+    ct = FakeCommercetools()
+    payment = await ct.create_payment(
+        {
+            "amountPlanned": {"centAmount": 3000, "currencyCode": "EUR"},
+            "paymentMethodInfo": {"method": "giftcard", "paymentInterface": "mock"},
+            "transactions": [
+                {
+                    "type": "Authorization",
+                    "state": "Success",
+                    "interactionId": "hld_1",
+                    "amount": {"centAmount": 3000, "currencyCode": "EUR"},
+                }
+            ],
+        }
+    )
+
+    class LateCapture(ScriptedProvider):
+        async def capture(self, reference, amount, idempotency_key):  # type: ignore[no-untyped-def]
+            # Meanwhile the reconciler (grace period over, key unknown) recorded the intent Failure.
+            for transaction in ct.payments[payment["id"]]["transactions"]:
+                if transaction["type"] == "Charge":
+                    transaction["state"] = "Failure"
+            return OperationResult(OperationStatus.SUCCESS, reference="red_late")
+
+    provider = LateCapture(OK)
+    capture = {"actions": [{"action": "capturePayment", "amount": {"centAmount": 3000, "currencyCode": "EUR"}}]}
+    outcome = await PaymentIntentService(ct, provider).modify(payment["id"], parse_action(capture))  # type: ignore[arg-type]
+    assert outcome is Outcome.REJECTED
+    [undo_key] = provider.keys
+    assert undo_key.endswith(":undo"), "the late capture is refunded with its own key"

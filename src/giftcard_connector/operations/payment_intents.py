@@ -352,4 +352,18 @@ class PaymentIntentService:
             state=settled.state,
             merchant_reference=merchant_reference,
         )
+        if settled.contradicted and plan.kind == "Charge" and settled.result.reference:
+            # A capture that arrived after its transaction was recorded Failure: commercetools says not
+            # captured, so give the money back (its own key, so a repeat undoes it once).
+            await self._undo_capture(payment, transaction, settled.result.reference, amount)
         return _BY_STATE.get(settled.state, Outcome.RECEIVED)
+
+    async def _undo_capture(
+        self, payment: dict[str, Any], transaction: dict[str, Any], reference: str, amount: Money
+    ) -> None:
+        key = f"{txn.key_of(payment, transaction)}:undo"
+        try:
+            undone = (await self._provider.refund(reference, amount, key)).status.value
+        except ProviderUnavailable as error:
+            undone = f"unknown ({error})"
+        log.error("late_capture_refunded", payment_id=payment["id"], undo=undone, key=key)
