@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 import structlog
 
-from giftcard_connector.ratelimit.addresses import client_address, parse_networks
+from giftcard_connector.ratelimit.addresses import address_key, client_address, parse_networks
 from giftcard_connector.ratelimit.limiter import (
     Limits,
     RateLimited,
@@ -93,6 +93,21 @@ async def test_address_limit_counts_every_session_from_that_address():
         await limiter.check("balance", "10.0.0.1", "session-new", None)
     await limiter.check("balance", "10.0.0.9", "session-new", None)
     assert limiter.counters.rejected["balance.address"] == 1
+
+
+async def test_ipv6_clients_are_counted_by_their_64():
+    limiter = memory_limiter()
+    for host in range(5):  # one /64, five addresses
+        await limiter.check("balance", f"2001:db8:1:2::{host + 1:x}", f"s{host}", None)
+    with pytest.raises(RateLimited):
+        await limiter.check("balance", "2001:db8:1:2:ffff::9", "s9", None)
+    await limiter.check("balance", "2001:db8:1:3::1", "s10", None)  # the next /64 is someone else
+
+
+def test_address_keys():
+    assert address_key("203.0.113.9") == "203.0.113.9"
+    assert address_key("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+    assert address_key("unknown") == "unknown"
 
 
 async def test_balance_and_redeem_have_their_own_budgets():

@@ -43,3 +43,15 @@ def client_address(peer: str | None, forwarded_for: Sequence[str], trusted: Sequ
         if not _is_trusted(hop, trusted):
             return hop[:64]
     return hops[0][:64] if hops else peer
+
+
+def address_key(address: str) -> str:
+    """What an address is counted as: an IPv4 address alone, an IPv6 address by its /64, since one
+    customer line or host commonly holds a whole /64 and could otherwise rotate through it."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)

@@ -29,7 +29,7 @@ from redis.exceptions import RedisError
 
 from giftcard_connector.errors import GiftCardError
 from giftcard_connector.providers.base import BalanceState
-from giftcard_connector.ratelimit.addresses import Network, parse_networks
+from giftcard_connector.ratelimit.addresses import Network, address_key, parse_networks
 from giftcard_connector.ratelimit.memory import LocalMovingWindow
 from giftcard_connector.ratelimit.redis_batch import Check, RedisBatch
 from giftcard_connector.settings import Settings
@@ -182,7 +182,7 @@ class RateLimiter:
             if route == "balance"
             else (self.limits.redeem_per_address, self.limits.redeem_per_session)
         )
-        checks = [Check(per_address, (route, "address", address), counts=True)]
+        checks = [Check(per_address, (route, "address", address_key(address)), counts=True)]
         names = [f"{route}.address"]
         if session_id and _SESSION_ID.match(session_id):
             checks.append(Check(per_session, (route, "session", session_id), counts=True))
