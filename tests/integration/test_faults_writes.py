@@ -34,6 +34,7 @@ from tests.support.fault_stack import (
     until_definite,
 )
 from tests.support.flows import money
+from tests.support.money_invariant import connector_payments
 
 ISSUED = 5000
 REDEEMED = 3000
@@ -219,6 +220,28 @@ def test_an_unknown_provider_outcome_nobody_retries_is_settled_by_the_reconciler
         stack.assert_agree(scene.card, scene.shopper, balance=flow.balance, available=flow.available)
     else:
         stack.assert_agree(scene.card, scene.shopper, balance=before.balance, available=before.available)
+
+
+@pytest.mark.parametrize("flow", list(FLOWS.values()), ids=list(FLOWS))
+def test_a_reconciler_that_cannot_ask_the_provider_leaves_the_outcome_unknown_and_settles_it_later(
+    stack: FaultStack, flow: Flow
+) -> None:
+    """The provider acted, its answer was lost, and then its status endpoint fails too: the reconciler must
+    not guess (a Failure here would lose the money); the next pass, with the provider back, settles it."""
+    scene = _scene(stack, flow)
+    _cut(stack, scene, flow, PROVIDER_CALL, Fault.DROP_ANSWER)
+    asking = Rule("GET", r"/v1/operations", Fault.ERROR, times=0)
+    stack.ledger_proxy.add(asking)
+    blind = stack.reconcile(flow.mode, through_proxies=True)
+    assert asking.fired, "the reconciler did not ask the provider"
+    assert blind["unsettled"] >= 1 and blind["failure"] == 0, blind
+    states = {
+        t["state"] for p in connector_payments(stack.emulator, [scene.shopper.anonymous_id]) for t in p["transactions"]
+    }
+    assert "Pending" in states or "Initial" in states, f"settled without the provider's word: {states}"
+    stack.clear_faults()
+    stack.reconcile(flow.mode)
+    stack.assert_agree(scene.card, scene.shopper, balance=flow.balance, available=flow.available)
 
 
 def test_a_lost_redeem_answer_retried_under_the_same_idempotency_key_charges_once_and_a_new_key_charges_again(

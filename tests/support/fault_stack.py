@@ -139,12 +139,13 @@ class FaultStack:
         )
 
     # -- what happens in real life after a fault --------------------------------------------------
-    def reconcile(self, mode: str = "direct") -> dict[str, int]:
+    def reconcile(self, mode: str = "direct", *, through_proxies: bool = False) -> dict[str, int]:
         """One reconciler pass with no grace period, in this process (the same Reconciler the
         `reconcile` command runs; the command itself is run by reconcile_command)."""
+        env = self.env(mode, through_proxies=through_proxies)
 
         async def once() -> dict[str, int]:
-            services = build_services(Settings(**self.env(mode, through_proxies=False)))  # type: ignore[arg-type]
+            services = build_services(Settings(**env))  # type: ignore[arg-type]
             try:
                 return (await Reconciler(services.commercetools, services.provider).run_once(0)).to_json()
             finally:
