@@ -58,7 +58,7 @@ enabler: ## rebuild the Enabler into the Python package's static folder
 bench: setup ## throughput, latency and upstream calls; JSON to $$BENCH_OUT (default bench-results.json)
 	PYTHONPATH=devkit $(BIN)/python -m giftcard_devkit.bench
 
-bench-ledger: setup ## ledger debits/s next to pgbench's TPC-B tps, same clients, one run (LEDGER_BENCH_ARGS="--workers 1 --load python")
+bench-ledger: setup ## ledger debits/s next to pgbench's TPC-B tps, same clients, one run (LEDGER_BENCH_ARGS="--workers 2 --load python")
 	PYTHONPATH=devkit $(BIN)/python -m giftcard_devkit.ledger_bench $(LEDGER_BENCH_ARGS)
 
 bench-compare: ## server / event loop / JSON variants on one core (the experiment behind docs/benchmark.md)

@@ -555,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8, help="concurrent connections, ledger and pgbench alike")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each ledger and pgbench run")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions; the report gives their median")
-    parser.add_argument("--workers", type=int, default=2, help="LEDGER_WORKERS for the ledger under test")
+    parser.add_argument("--workers", type=int, default=1, help="LEDGER_WORKERS for the ledger under test (default 1)")
     parser.add_argument(
         "--load", choices=["wrk", "python"], default=None, help="load generator (default: wrk when installed)"
     )
