@@ -27,13 +27,12 @@ from tests.support.fault_stack import (
     FaultStack,
     IssuedCard,
     Shopper,
-    intent_call,
     intent_definite,
     redeem_call,
     redeem_definite,
     until_definite,
 )
-from tests.support.flows import money
+from tests.support.flows import intent, money
 from tests.support.money_invariant import connector_payments
 
 ISSUED = 5000
@@ -171,7 +170,7 @@ def _scene(stack: FaultStack, flow: Flow) -> Scene:
     if action is None:
         return Scene(card, shopper, lambda: redeem_call(api, shopper, card, REDEEMED), redeem_definite)
     payment_id = _redeemed_payment(stack, shopper, card, flow.mode)
-    return Scene(card, shopper, lambda: intent_call(api, stack.emulator, payment_id, action), intent_definite)
+    return Scene(card, shopper, lambda: intent(api, stack.emulator, payment_id, action), intent_definite)
 
 
 def _cut(stack: FaultStack, scene: Scene, flow: Flow, write: Write, fault: Fault) -> httpx.Response:

@@ -28,6 +28,7 @@ from giftcard_connector.reconcile import Reconciler
 from giftcard_connector.settings import Settings
 from giftcard_devkit.emulator import Emulator
 from giftcard_devkit.processes import ServiceProcess, processor
+from tests.support import flows
 from tests.support.fault_proxy import FaultProxy
 from tests.support.flows import money
 from tests.support.ledger_fixture import DATABASES, LedgerRun, running_ledger
@@ -191,17 +192,7 @@ class FaultStack:
 
 
 def redeem_call(api: httpx.Client, shopper: Shopper, card: IssuedCard, cent_amount: int) -> httpx.Response:
-    body = {"code": card.code, "redeemAmount": money(cent_amount)}
-    return api.post("/redeem", json=body, headers={"X-Session-Id": shopper.session_id})
-
-
-def intent_call(api: httpx.Client, emulator: Emulator, payment_id: str, action: dict[str, Any]) -> httpx.Response:
-    token = emulator.mint_token(scope=f"manage_checkout_payment_intents:{emulator.project_key}")
-    return api.post(
-        f"/operations/payment-intents/{payment_id}",
-        json={"actions": [action]},
-        headers={"Authorization": f"Bearer {token}"},
-    )
+    return flows.redeem(api, shopper.session_id, card.code, cent_amount)
 
 
 def redeem_definite(answer: httpx.Response) -> bool:
