@@ -23,8 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from giftcard_connector.app import build_services
-from giftcard_connector.reconcile import Reconciler
+from giftcard_connector.reconcile import reconcile_once
 from giftcard_connector.settings import Settings
 from giftcard_devkit.emulator import Emulator
 from giftcard_devkit.processes import ServiceProcess, processor
@@ -141,18 +140,10 @@ class FaultStack:
 
     # -- what happens in real life after a fault --------------------------------------------------
     def reconcile(self, mode: str = "direct", *, through_proxies: bool = False) -> dict[str, int]:
-        """One reconciler pass with no grace period, in this process (the same Reconciler the
-        `reconcile` command runs; the command itself is run by reconcile_command)."""
-        env = self.env(mode, through_proxies=through_proxies)
-
-        async def once() -> dict[str, int]:
-            services = build_services(Settings(**env))  # type: ignore[arg-type]
-            try:
-                return (await Reconciler(services.commercetools, services.provider).run_once(0)).to_json()
-            finally:
-                await services.aclose()
-
-        return asyncio.run(once())
+        """One reconciler pass with no grace period, in this process (what `giftcard-connector reconcile`
+        runs; the command itself is run by reconcile_command)."""
+        settings = Settings(**self.env(mode, through_proxies=through_proxies))  # type: ignore[arg-type]
+        return asyncio.run(reconcile_once(settings, older_than=0)).to_json()
 
     def reconcile_command(self, mode: str = "direct") -> Any:
         """`giftcard-connector reconcile --older-than 0 --json` once, straight to commercetools and the ledger."""
