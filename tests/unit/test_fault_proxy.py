@@ -110,3 +110,16 @@ async def test_clear_removes_rules_and_reset_forgets_the_record(upstream, proxy)
 def test_a_bad_rule_is_refused():
     with pytest.raises(ValueError):
         Rule("POST", "/x", Fault.ERROR, nth=0)
+
+
+async def test_a_pooled_client_recovers_after_a_cut_connection(upstream, proxy):
+    """The Processor's clients keep connections alive: after the proxy cut one, the next call still works."""
+    proxy.add(Rule("POST", r"/v1/redemptions", Fault.DROP_ANSWER))
+    async with aiohttp.ClientSession() as client:
+        with pytest.raises(aiohttp.ClientConnectionError):
+            async with client.post(proxy.url + "/v1/redemptions", json={}) as answer:
+                await answer.read()
+        async with client.post(proxy.url + "/v1/redemptions", json={}) as answer:
+            assert answer.status == 201
+        async with client.get(proxy.url + "/v1/health") as answer:
+            assert answer.status == 200
