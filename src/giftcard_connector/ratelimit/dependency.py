@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from fastapi import Depends, Request
 
+from giftcard_connector.dependencies import services_of
 from giftcard_connector.errors import GiftCardError
 from giftcard_connector.providers.base import BalanceState
 from giftcard_connector.ratelimit.addresses import client_address
@@ -32,8 +33,7 @@ async def _code_in_body(request: Request) -> str | None:
 
 def rate_limited(route: Route) -> Any:
     async def guard(request: Request) -> AsyncIterator[None]:
-        services = request.app.state.services
-        limiter: RateLimiter | None = services.rate_limiter
+        limiter: RateLimiter | None = services_of(request).rate_limiter
         if limiter is None:
             yield
             return
