@@ -51,7 +51,8 @@ FLOWS = {
     "redeem-direct": Flow("direct", None, ISSUED - REDEEMED, ISSUED - REDEEMED),
     "redeem-authorize": Flow("authorize", None, ISSUED, ISSUED - REDEEMED),
     "capture": Flow("authorize", {"action": "capturePayment", "amount": money(REDEEMED)}, 2000, 2000),
-    "partial-capture": Flow("authorize", {"action": "capturePayment", "amount": money(2000)}, 3000, 3000),
+    # Split captures: the hold keeps its uncaptured 1000 until captured or cancelled.
+    "partial-capture": Flow("authorize", {"action": "capturePayment", "amount": money(2000)}, 3000, 2000),
     "refund": Flow("direct", {"action": "refundPayment", "amount": money(REDEEMED)}, ISSUED, ISSUED),
     "partial-refund": Flow("direct", {"action": "refundPayment", "amount": money(1000)}, 3000, 3000),
     "cancel-charge": Flow("direct", {"action": "cancelPayment"}, ISSUED, ISSUED),

@@ -114,19 +114,26 @@ def test_cancel_of_an_old_pending_charge_the_provider_never_received_settles_it_
     assert _states(emulator, payment["id"]) == [("Charge", "Failure")]
 
 
-def test_a_second_partial_capture_is_rejected_and_the_same_capture_again_approved(authorize_api, emulator):
+def test_split_captures_capture_the_rest_and_the_same_capture_repeated_is_approved_once(authorize_api, emulator):
     _, session_id = new_session(emulator, 10000)
     held = redeem(authorize_api, session_id, "Valid-5000-EUR", 3000)
     assert held.status_code == 200, held.text
     payment_id = held.json()["paymentReference"]
     first = intent(authorize_api, emulator, payment_id, {"action": "capturePayment", "amount": money(2000)})
     assert first.json() == {"outcome": "approved"}
-    # The provider released the other 1000 at the first capture: a second capture has nothing to take.
+    # Split captures: the other 1000 of the hold is a second capture, its own Charge.
     rest = intent(authorize_api, emulator, payment_id, {"action": "capturePayment", "amount": money(1000)})
-    assert rest.json() == {"outcome": "rejected"}
+    assert rest.json() == {"outcome": "approved"}
+    # Checkout repeating the first capture (its answer lost): nothing is left of that size, no new Charge.
     again = intent(authorize_api, emulator, payment_id, {"action": "capturePayment", "amount": money(2000)})
     assert again.json() == {"outcome": "approved"}
-    assert _states(emulator, payment_id) == [("Authorization", "Success"), ("Charge", "Success")]
+    more = intent(authorize_api, emulator, payment_id, {"action": "capturePayment", "amount": money(500)})
+    assert more.json() == {"outcome": "rejected"}
+    assert _states(emulator, payment_id) == [
+        ("Authorization", "Success"),
+        ("Charge", "Success"),
+        ("Charge", "Success"),
+    ]
 
 
 def test_a_refund_repeated_at_once_is_the_same_refund_unless_its_merchant_reference_differs(api, emulator):

@@ -192,3 +192,18 @@ async def test_parallel_holds_and_fast_debits_never_promise_more_than_the_balanc
     debited = 100 * sum(1 for entry in history["entries"] if entry["kind"] == "redeem")
     assert history["card"]["balance"]["centAmount"] == 1_000 - debited
     assert history["card"]["available"]["centAmount"] == 0
+
+
+async def test_a_partially_captured_hold_keeps_only_its_rest_on_the_fast_path(
+    pg_ledger: LedgerClient, pg_service: LedgerService
+) -> None:
+    # Migration 0003: ledger_redeem sums amount - captured_amount; summing whole holds would count the
+    # captured 500 twice (once in the balance, once as held) and send this debit the general way.
+    code = await pg_ledger.issue(1_000)
+    held = await pg_ledger.post("/v1/holds", {"code": code, "amount": eur(700)})
+    captured = await pg_ledger.post(f"/v1/holds/{held.json()['id']}/capture", {"amount": eur(500)})
+    assert captured.status_code == 201
+    reply = await _redeem_fast(pg_service, pg_ledger.processor_key, "after-split", code, 300)
+    card = orjson.loads(reply.content)["card"]
+    assert (card["balance"]["centAmount"], card["available"]["centAmount"]) == (200, 0)
+    await pg_ledger.assert_consistent(code, 200)

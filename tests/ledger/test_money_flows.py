@@ -24,19 +24,57 @@ async def _available(ledger: LedgerClient, code: str) -> int:
     return available
 
 
-async def test_hold_lowers_available_and_partial_capture_debits_once(ledger: LedgerClient) -> None:
+async def test_split_captures_debit_up_to_the_hold_and_available_counts_only_the_rest(ledger: LedgerClient) -> None:
     code = await ledger.issue(1000)
     hold_id = await _hold(ledger, code, 700)
     assert await _available(ledger, code) == 300
     assert (await ledger.post("/v1/redemptions", {"code": code, "amount": eur(301)})).status_code == 422
-    captured = await ledger.post(f"/v1/holds/{hold_id}/capture", {"amount": eur(500)})
+    first = await ledger.post(f"/v1/holds/{hold_id}/capture", {"amount": eur(500)}, idempotency="cap-1")
+    assert first.status_code == 201
+    assert first.json()["holdId"] == hold_id
+    # Balance 500, the hold keeps its uncaptured 200: available 300, as before the capture.
+    assert first.json()["card"]["balance"] == eur(500)
+    assert first.json()["card"]["available"] == eur(300)
+    assert await _available(ledger, code) == 300
+    # A direct debit (ledger_redeem on PostgreSQL) sees the same 300, not 500 - 700.
+    assert (await ledger.post("/v1/redemptions", {"code": code, "amount": eur(301)})).status_code == 422
+    over = await ledger.post(f"/v1/holds/{hold_id}/capture", {"amount": eur(201)})
+    assert over.status_code == 422
+    assert over.json()["error"]["code"] == "amount_exceeds_hold"
+    second = await ledger.post(f"/v1/holds/{hold_id}/capture", {"amount": eur(200)}, idempotency="cap-2")
+    assert second.status_code == 201
+    assert second.json()["id"] != first.json()["id"]
+    assert second.json()["card"]["available"] == eur(300)
+    # Each capture replays its own stored answer and debits nothing more.
+    replay = await ledger.post(f"/v1/holds/{hold_id}/capture", {"amount": eur(500)}, idempotency="cap-1")
+    assert replay.json() == first.json()
+    third = await ledger.post(f"/v1/holds/{hold_id}/capture", {"amount": eur(1)})
+    assert third.status_code == 409
+    assert third.json()["error"]["code"] == "hold_not_active"
+    assert (await ledger.post(f"/v1/holds/{hold_id}/void")).status_code == 409  # fully captured
+    await ledger.assert_consistent(code, 300)
+    # Refunds stay per capture: each redemption gives back at most what it debited.
+    refund = await ledger.post(f"/v1/redemptions/{second.json()['id']}/refunds", {"amount": eur(201)})
+    assert refund.json()["error"]["code"] == "refund_exceeds_redemption"
+    refund = await ledger.post(f"/v1/redemptions/{first.json()['id']}/refunds", {"amount": eur(500)})
+    assert refund.status_code == 201
+    await ledger.assert_consistent(code, 800)
+
+
+async def test_void_after_a_partial_capture_releases_only_the_rest(ledger: LedgerClient) -> None:
+    code = await ledger.issue(1000)
+    hold_id = await _hold(ledger, code, 700)
+    captured = await ledger.post(f"/v1/holds/{hold_id}/capture", {"amount": eur(250)})
     assert captured.status_code == 201
-    assert captured.json()["holdId"] == hold_id
-    assert captured.json()["card"]["available"] == eur(500)  # the rest of the hold is released
-    again = await ledger.post(f"/v1/holds/{hold_id}/capture", {"amount": eur(100)})
-    assert again.status_code == 409
-    assert again.json()["error"]["code"] == "hold_not_active"
-    await ledger.assert_consistent(code, 500)
+    assert await _available(ledger, code) == 300
+    voided = await ledger.post(f"/v1/holds/{hold_id}/void")
+    assert voided.status_code == 200
+    assert voided.json()["status"] == "voided"
+    assert voided.json()["capturedAmount"] == eur(250)
+    assert voided.json()["card"]["available"] == eur(750)
+    assert (await ledger.post(f"/v1/holds/{hold_id}/capture", {"amount": eur(10)})).status_code == 409
+    await ledger.assert_consistent(code, 750)
+    assert await _available(ledger, code) == 750
 
 
 async def test_capture_without_amount_takes_the_whole_hold(ledger: LedgerClient) -> None:

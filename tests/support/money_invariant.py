@@ -62,10 +62,12 @@ def ledger_card(database_url: str, schema: str | None, card_id: str) -> LedgerCa
         held = 0
         for hold in holds:
             movements[Movement("Authorization", hold.id, hold.amount)] += 1
+            # Split captures: a void releases, and an active hold keeps, only the uncaptured rest.
+            rest = hold.amount - hold.captured_amount
             if hold.status == HoldStatus.VOIDED:
-                movements[Movement("CancelAuthorization", hold.id, hold.amount)] += 1
+                movements[Movement("CancelAuthorization", hold.id, rest)] += 1
             if hold.status == HoldStatus.ACTIVE and hold.expires_at > now:
-                held += hold.amount
+                held += rest
         for debit in debits:
             # A direct redemption and a capture are both a Charge on the payment.
             assert debit.kind in (EntryKind.REDEEM, EntryKind.CAPTURE), debit.kind

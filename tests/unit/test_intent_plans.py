@@ -40,14 +40,34 @@ def payment(*transactions: dict) -> dict:
 EUR = Money
 
 
-def test_capture_of_an_open_hold_moves_and_a_second_different_capture_is_rejected():
+def test_split_captures_take_what_is_left_of_the_hold_and_a_full_hold_refuses_more():
     held = payment(tx("Authorization", "Success", 3000, "hld_1"))
     assert plan_capture(held, EUR(2000, "EUR")) == Move("Charge", EUR(2000, "EUR"), "hld_1")
-    captured = payment(tx("Authorization", "Success", 3000, "hld_1"), tx("Charge", "Success", 2000, "red_1"))
-    assert plan_capture(captured, EUR(2000, "EUR")) == Done(Outcome.APPROVED)
-    assert plan_capture(captured, EUR(1000, "EUR")) == Done(Outcome.REJECTED)
     with pytest.raises(InvalidField):
         plan_capture(held, EUR(3001, "EUR"))
+    old = "2020-01-01T00:00:00.000Z"  # outside the repeat window
+    part = tx("Charge", "Success", 2000, "red_1", timestamp=old)
+    captured = payment(tx("Authorization", "Success", 3000, "hld_1"), part)
+    assert plan_capture(captured, EUR(1000, "EUR")) == Move("Charge", EUR(1000, "EUR"), "hld_1")
+    assert plan_capture(captured, EUR(2000, "EUR")) == Done(Outcome.APPROVED)  # a repeat: only 1000 is left
+    with pytest.raises(InvalidField):
+        plan_capture(captured, EUR(1500, "EUR"))
+    full = payment(*captured["transactions"], tx("Charge", "Success", 1000, "red_2", timestamp=old))
+    assert plan_capture(full, EUR(500, "EUR")) == Done(Outcome.REJECTED)
+    assert plan_capture(full, EUR(1000, "EUR")) == Done(Outcome.APPROVED)  # the last capture repeated
+
+
+def test_a_capture_of_the_same_amount_just_done_is_a_repeat_unless_its_merchant_reference_differs():
+    captured = payment(tx("Authorization", "Success", 3000, "hld_1"), tx("Charge", "Success", 1000, "red_1"))
+    assert plan_capture(captured, EUR(1000, "EUR")) == Done(Outcome.APPROVED)
+    assert plan_capture(captured, EUR(1000, "EUR"), "C-2") == Move("Charge", EUR(1000, "EUR"), "hld_1")
+
+
+def test_cancel_of_a_partially_captured_hold_releases_the_rest_first():
+    p = payment(tx("Authorization", "Success", 3000, "hld_1"), tx("Charge", "Success", 2000, "red_1"))
+    assert plan_cancel(p) == Move("CancelAuthorization", EUR(1000, "EUR"), "hld_1")
+    voided = payment(*p["transactions"], tx("CancelAuthorization", "Success", 1000, "hld_1"))
+    assert plan_cancel(voided) == Move("Refund", EUR(2000, "EUR"), "red_1")
 
 
 def test_a_capture_repeated_while_in_flight_drives_that_transaction():

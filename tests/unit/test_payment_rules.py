@@ -77,11 +77,12 @@ def test_a_refunded_cancelled_or_failed_twin_no_longer_stands(transactions, live
     assert rules.is_live_redemption(payment(3000, *transactions)) is live
 
 
-def test_a_hold_is_capturable_once_and_not_while_a_capture_or_cancel_is_under_way():
+def test_a_hold_is_capturable_up_to_its_amount_minus_captures_done_or_under_way():
     held = [tx("Authorization", "Success", 3000)]
     assert rules.capturable(payment(3000, *held)) == 3000
-    assert rules.capturable(payment(3000, *held, tx("Charge", "Initial", 2000))) == 0
-    assert rules.capturable(payment(3000, *held, tx("Charge", "Success", 2000))) == 0
+    assert rules.capturable(payment(3000, *held, tx("Charge", "Initial", 2000))) == 1000
+    assert rules.capturable(payment(3000, *held, tx("Charge", "Success", 2000))) == 1000
+    assert rules.capturable(payment(3000, *held, tx("Charge", "Success", 2000), tx("Charge", "Pending", 1000))) == 0
     assert rules.capturable(payment(3000, *held, tx("Charge", "Failure", 2000))) == 3000
     assert rules.capturable(payment(3000, *held, tx("CancelAuthorization", "Pending", 3000))) == 0
 

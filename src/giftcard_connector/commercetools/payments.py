@@ -106,12 +106,12 @@ def authorized(payment: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def capturable(payment: dict[str, Any]) -> int:
-    """What of the open hold is still capturable: nothing once any capture was made or is under way,
-    because the provider captures a hold once (the rest of a partial capture is released)."""
+    """What of the open hold is still capturable: its amount minus every capture that succeeded or is
+    under way (split captures: the provider captures a hold several times up to its amount)."""
     hold = authorized(payment)
-    if hold is None or _has(payment, ("Charge",), TAKEN):
+    if hold is None:
         return 0
-    return int(hold["amount"]["centAmount"])
+    return max(int(hold["amount"]["centAmount"]) - _sum(payment, "Charge", TAKEN), 0)
 
 
 def successful_charges(payment: dict[str, Any]) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from giftcard_connector.ledger.models import Card, CardStatus, Hold, HoldStatus
 # Statements of the debit path built once: building and cache-keying a fresh select per request cost
 # more CPU than running it (py-spy on `ledger serve`).
 _CARD_BY_CODE = select(Card).where(Card.code_hash == bindparam("code_hash")).with_for_update()
-_HELD = select(func.coalesce(func.sum(Hold.amount), 0)).where(
+_HELD = select(func.coalesce(func.sum(Hold.amount - Hold.captured_amount), 0)).where(
     Hold.card_id == bindparam("card_id"), Hold.status == HoldStatus.ACTIVE, Hold.expires_at > bindparam("now")
 )
 
@@ -142,7 +142,7 @@ def ensure_currency(card: Card, currency: str) -> None:
 
 
 async def held_amount(session: AsyncSession, card_id: str, now: dt.datetime) -> int:
-    """What unexpired holds keep from the balance (an expired hold releases itself)."""
+    """What unexpired holds keep from the balance: the uncaptured rest of each (an expired hold releases itself)."""
     # Core, not the ORM: a plain number needs no identity map. Core does not autoflush, so flush pending
     # ORM changes (e.g. a hold just captured or voided) first, as session.scalar would.
     if session.new or session.dirty or session.deleted:

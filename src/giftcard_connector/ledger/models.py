@@ -120,7 +120,10 @@ class Hold(Base):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The newest capture's redemption (a hold may be captured several times up to its amount).
     redemption_id: Mapped[str | None] = mapped_column(String(40))
+    # What the captures debited so far; an active hold keeps only amount - captured_amount.
+    captured_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
@@ -136,7 +139,8 @@ class Redemption(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
-    hold_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    # Not unique: each capture of a hold is its own redemption (split captures).
+    hold_id: Mapped[str | None] = mapped_column(String(40), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 

@@ -230,6 +230,7 @@ class LedgerService:
                 amount=amount.cent_amount,
                 currency=card.currency,
                 status=HoldStatus.ACTIVE,
+                captured_amount=0,
                 expires_at=now + self.hold_ttl,
                 created_at=now,
                 updated_at=now,
@@ -259,14 +260,17 @@ class LedgerService:
                 raise conflict("hold_not_active", f"hold is {hold.status}", status=hold.status)
             if hold.expires_at <= now:
                 raise refused("hold_expired", "hold has expired and was released")
-            cent_amount = hold.amount if amount is None else amount.cent_amount
+            # Split captures: each capture debits up to what is left of the hold; the hold stays active
+            # (keeping only its uncaptured rest from the available balance) until nothing is left.
+            remaining = hold.amount - hold.captured_amount
+            cent_amount = remaining if amount is None else amount.cent_amount
             if amount is not None and amount.currency_code != hold.currency:
                 raise refused("currency_mismatch", f"hold is in {hold.currency}", cardCurrency=hold.currency)
-            if cent_amount > hold.amount:
+            if cent_amount > remaining:
                 raise refused(
                     "amount_exceeds_hold",
-                    "capture is larger than the hold",
-                    held=money(hold.amount, hold.currency),
+                    "capture is larger than what is left of the hold",
+                    held=money(remaining, hold.currency),
                 )
             redemption = Redemption(
                 id=new_id("red"),
@@ -279,7 +283,9 @@ class LedgerService:
                 created_at=now,
             )
             session.add(redemption)
-            hold.status = HoldStatus.CAPTURED
+            hold.captured_amount += cent_amount
+            if hold.captured_amount == hold.amount:
+                hold.status = HoldStatus.CAPTURED
             hold.redemption_id = redemption.id
             hold.updated_at = now
             post(session, card, -cent_amount, EntryKind.CAPTURE, now, reference=redemption.id)
@@ -294,6 +300,7 @@ class LedgerService:
             if hold.status == HoldStatus.CAPTURED:
                 raise conflict("hold_not_active", "hold is captured; refund the capture instead", status=hold.status)
             if hold.status == HoldStatus.ACTIVE:
+                # After split captures this releases only the uncaptured rest; the captures stand.
                 hold.status = HoldStatus.VOIDED
                 hold.updated_at = now
             available = await available_amount(session, card, now)
@@ -305,7 +312,8 @@ class LedgerService:
         async def action(session: AsyncSession, now: dt.datetime) -> Reply:
             redemption_id = reference
             if reference.startswith("hld_"):
-                # A captured hold stands for its capture, so a caller may refund by the hold id.
+                # A captured hold stands for its capture (its newest one, after split captures), so a
+                # caller may refund by the hold id.
                 hold = await session.get(Hold, reference)
                 if hold is None:
                     raise not_found("redemption not found")
@@ -518,11 +526,11 @@ class LedgerService:
 
 
 async def _held_amounts(session: AsyncSession, card_ids: list[str], now: dt.datetime) -> dict[str, int]:
-    """What unexpired holds keep from each of these cards (one query for a whole page)."""
+    """What unexpired holds keep (their uncaptured rest) from each of these cards (one query for a page)."""
     if not card_ids:
         return {}
     query = (
-        select(Hold.card_id, func.sum(Hold.amount))
+        select(Hold.card_id, func.sum(Hold.amount - Hold.captured_amount))
         .where(Hold.card_id.in_(card_ids), Hold.status == HoldStatus.ACTIVE, Hold.expires_at > now)
         .group_by(Hold.card_id)
     )

@@ -49,6 +49,7 @@ def hold_view(hold: Hold, now: dt.datetime) -> dict[str, Any]:
         "cardId": hold.card_id,
         "status": hold_status(hold, now),
         "amount": money(hold.amount, hold.currency),
+        "capturedAmount": money(hold.captured_amount, hold.currency),
         "expiresAt": timestamp(hold.expires_at),
         "redemptionId": hold.redemption_id,
         "createdAt": timestamp(hold.created_at),

@@ -98,26 +98,29 @@ def _debit_in_flight(payment: dict[str, Any]) -> bool:
     return any(t.get("type") in rules.DEBITS and t.get("state") in rules.IN_FLIGHT for t in rules.transactions(payment))
 
 
-def plan_capture(payment: dict[str, Any], amount: Money) -> Plan:
+def plan_capture(payment: dict[str, Any], amount: Money, merchant_reference: str | None = None) -> Plan:
     hold = rules.authorized(payment)
     repeat = rules.unsettled(payment, "Charge", amount.cent_amount)
     if repeat is not None and hold is not None:
         return Move("Charge", amount, _reference(hold, payment), repeat)
-    charged = sum(int(t["amount"]["centAmount"]) for t in rules.successful_charges(payment))
+    charges = [int(t["amount"]["centAmount"]) for t in rules.successful_charges(payment)]
     if hold is None:
         if _debit_in_flight(payment):
             return Done(Outcome.RECEIVED)  # the redemption itself is not settled yet
         # A direct charge is captured already: approved, nothing new (the template's answer).
         has_hold = any(t.get("type") == "Authorization" for t in rules.transactions(payment))
-        ok = not has_hold and charged > 0 and amount.cent_amount <= charged
+        ok = not has_hold and sum(charges) > 0 and amount.cent_amount <= sum(charges)
         return Done(Outcome.APPROVED if ok else Outcome.REJECTED)
-    if charged:
-        # The hold was captured: the same capture again is a repeat (approved); any other amount is a
-        # second capture, and the provider released the rest at the first one: nothing to capture.
-        return Done(Outcome.APPROVED if amount.cent_amount == charged else Outcome.REJECTED)
-    if rules.capturable(payment) == 0:
-        return Done(Outcome.REJECTED)  # another capture of a different amount is under way
-    _check_amount(amount, _currency(payment), rules.capturable(payment), "the authorized amount")
+    if _recently_done(payment, "Charge", amount.cent_amount, merchant_reference):
+        return Done(Outcome.APPROVED)  # Checkout repeating a capture whose answer it did not get
+    # Split captures: each capture takes part of what is left of the hold (captures that succeeded or
+    # are under way count as taken), so 20 then 10 of a 30 hold are two captures.
+    left = rules.capturable(payment)
+    if amount.cent_amount > left and amount.cent_amount in charges:
+        return Done(Outcome.APPROVED)  # the same capture again, and nothing of that size is left: a repeat
+    if left == 0:
+        return Done(Outcome.REJECTED)  # the hold is fully captured (or being captured)
+    _check_amount(amount, _currency(payment), left, "what is left of the authorized amount")
     return Move("Charge", amount, _reference(hold, payment))
 
 
@@ -194,6 +197,11 @@ def plan_cancel(payment: dict[str, Any]) -> Plan:
         return Move("Refund", amount, _reference(charges[-1], payment), repeat_refund)
     if hold is not None and not charges and not rules.unsettled(payment, "Charge"):
         return Move("CancelAuthorization", Money.from_json(hold["amount"]), _reference(hold, payment))
+    rest = rules.capturable(payment)
+    if hold is not None and charges and rest > 0 and not rules.unsettled(payment, "Charge"):
+        # Partially captured: release the uncaptured rest first; the captures are refunded next
+        # (PaymentIntentService.modify plans again after this void), a full reversal as on a charged payment.
+        return Move("CancelAuthorization", Money(rest, _currency(payment)), _reference(hold, payment))
     left = rules.refundable(payment)
     if charges and left > 0:
         target = _refund_target(payment, None, left)
@@ -266,13 +274,22 @@ class PaymentIntentService:
                     transaction = plan.existing
                     if not txn.drivable(transaction, self._grace):
                         return Outcome.RECEIVED  # too old to send again; the reconciler settles it
-                return await self._move(payment, transaction, plan, action.merchantReference)
+                outcome = await self._move(payment, transaction, plan, action.merchantReference)
+                if (
+                    plan.kind == "CancelAuthorization"
+                    and outcome is Outcome.APPROVED
+                    and rules.successful_charges(payment)
+                ):
+                    # The rest of a partially captured hold is released: now refund the captures.
+                    payment = await self._ct.get_payment(payment_id)
+                    continue
+                return outcome
             return Outcome.RECEIVED
 
     def _planner(self, action: PaymentAction) -> Planner:
         if isinstance(action, CapturePayment):
-            amount = action.amount.to_money()
-            return lambda payment: plan_capture(payment, amount)
+            amount, capture_reference = action.amount.to_money(), action.merchantReference
+            return lambda payment: plan_capture(payment, amount, capture_reference)
         if isinstance(action, RefundPayment):
             refund = action.amount.to_money()
             named, reference = action.transactionId, action.merchantReference
