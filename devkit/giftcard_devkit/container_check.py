@@ -251,7 +251,7 @@ class Check:
         with step("service images (haproxy, postgres, redis from Debian)") as d:
             built = images.build_service_images(self.tree)
             d.append(", ".join(f"{n} {s:.0f}s" for n, s in built.items()))
-        with step("wheelhouse (pip wheel on the host)") as d:
+        with step("wheelhouse (pip in the base image, host network)") as d:
             d.append(f"{images.fill_wheelhouse(self.tree)} wheels")
         with step("connector image (multi-stage, offline)") as d:
             images.build_connector_image(self.tree)
