@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +18,7 @@ from giftcard_connector.ledger.settings import LedgerSettings, load_ledger_setti
 from giftcard_connector.ledger.wiring import build_service, open_database
 from giftcard_connector.log import configure_logging
 from giftcard_connector.observability.middleware import install_observability
+from giftcard_connector.observability.tracing import TracingUnavailable, configure_tracing
 
 log = logging.getLogger("giftcard_connector.ledger")
 
@@ -39,10 +41,20 @@ def build_app(settings: LedgerSettings) -> FastAPI:
     return app
 
 
+SERVICE_NAME = "giftcard-connector-ledger"
+
+
+def configure_process(settings: LedgerSettings) -> None:
+    """Logging (the ledger's records and uvicorn's: one JSON stream), and tracing when enabled."""
+    configure_logging(settings.log_level)
+    if settings.tracing_enabled:
+        configure_tracing(SERVICE_NAME)
+
+
 def app_from_environment() -> FastAPI:
     """The app factory each worker process calls (`serve` checked the settings before starting them)."""
     settings = load_ledger_settings()
-    configure_logging(settings.log_level)
+    configure_process(settings)
     return build_app(settings)
 
 
@@ -57,7 +69,11 @@ async def _migrate_once(settings: LedgerSettings) -> None:
 def serve(settings: LedgerSettings) -> int:
     import uvicorn
 
-    configure_logging(settings.log_level)  # the ledger's records and uvicorn's: one JSON stream
+    try:
+        configure_process(settings)
+    except TracingUnavailable as error:
+        print(str(error), file=sys.stderr)
+        return 2
     if settings.workers > 1:
         # Several processes on one port need an import string. Migrate once here, not in every worker
         # at the same moment.

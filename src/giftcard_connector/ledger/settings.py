@@ -42,6 +42,9 @@ class LedgerSettings(BaseSettings):
     # Worker processes of `ledger serve` (uvicorn workers on one port). Row locks in PostgreSQL keep
     # every guarantee across processes; SQLite serializes writers anyway, so use 1 there.
     workers: int = Field(default=1, ge=1, le=64, description="worker processes for `ledger serve`")
+    tracing_enabled: bool = Field(
+        default=False, description="OpenTelemetry traces over OTLP/HTTP (needs the [otel] extra; OTEL_* configure it)"
+    )
 
     def require_secret(self) -> bytes:
         problem = self.secret_problem()

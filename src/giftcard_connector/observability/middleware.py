@@ -111,7 +111,8 @@ def install_observability(
     Call it after the app's other middlewares and before the correlation-id one, so the observer sees
     every answer (the edge's 413 and 500 too) and the correlation id is already set for its log line.
     """
-    app.add_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
+    # An API route (not app.add_route), so the router names it in the scope like every other route.
+    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False, response_class=Response)
     app.add_middleware(
         RequestObserver,
         service=service,
