@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 
 import pytest
 import structlog
+from limits.aio.storage import RedisStorage
 
 from giftcard_connector.ratelimit.addresses import address_key, client_address, parse_networks
 from giftcard_connector.ratelimit.limiter import (
@@ -349,3 +351,18 @@ async def test_with_redis_a_refused_check_does_not_count_against_the_later_ones(
         await limiter.check("balance", "10.0.0.1", "s", None)  # the address refuses first
     stats = await limiter._strategy.get_window_stats(limiter.limits.balance_per_session, "balance", "session", "s")
     assert stats.remaining == 3 - 1  # only the first request counted against the session
+
+
+async def test_with_redis_concurrent_first_requests_after_a_script_flush_never_fail(redis_prefix):
+    # The first requests of a fresh copy (new connections, script not on the server) race to load the batch
+    # script: one meeting NoScriptError must not pull the script from under another (seen as a 500 AttributeError).
+    url, prefix = redis_prefix
+    for _ in range(5):
+        flusher = RateLimiter(build_storage(url, prefix, 1.0), limits(), SECRET).storage
+        assert isinstance(flusher, RedisStorage)
+        await flusher.bridge.get_connection().script_flush()
+        limiter = RateLimiter(build_storage(url, prefix, 1.0), limits(balance_session="100/minute"), SECRET)
+        results = await asyncio.gather(
+            *(limiter.check("balance", f"10.0.1.{i}", f"s{i}", None) for i in range(20)), return_exceptions=True
+        )
+        assert [r for r in results if isinstance(r, BaseException)] == []

@@ -66,9 +66,13 @@ class RedisBatch:
         if not self._usable or not checks:
             return None
         client = self._bridge.get_connection()
-        if self._script is None:
-            self._script = client.register_script(CHECK_ALL)
+        # A local reference: concurrent requests share `_script`, and one that meets NoScriptError clears it
+        # while another is still awaiting; publishing the script only once it is loaded keeps others off it.
+        script = self._script
+        if script is None:
+            script = client.register_script(CHECK_ALL)
             await client.script_load(CHECK_ALL)
+            self._script = script
         now = repr(time.time()).encode()
         keys: list[bytes] = []
         args: list[bytes] = [now]
@@ -77,7 +81,7 @@ class RedisBatch:
             args += [b"1" if check.counts else b"0", b"%d" % check.item.amount, b"%d" % check.item.get_expiry()]
         try:
             # Arguments as bytes: redis-py's encoder passes bytes through and formats anything else.
-            refused = int(await client.evalsha(self._script.sha, len(keys), *keys, *args))
+            refused = int(await client.evalsha(script.sha, len(keys), *keys, *args))
         except NoScriptError:  # the server lost the script (restart, SCRIPT FLUSH): load it next time
             self._script = None
             return None
