@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -45,7 +46,10 @@ class Flow:
     action: dict[str, Any] | None  # the payment intent under test; None: the redemption itself
     balance: int  # the card after the flow ran exactly once
     available: int
+    before: tuple[dict[str, Any], ...] = ()  # intents done (without faults) after the redemption, first
 
+
+CAPTURE_2000 = {"action": "capturePayment", "amount": money(2000)}
 
 FLOWS = {
     "redeem-direct": Flow("direct", None, ISSUED - REDEEMED, ISSUED - REDEEMED),
@@ -53,6 +57,9 @@ FLOWS = {
     "capture": Flow("authorize", {"action": "capturePayment", "amount": money(REDEEMED)}, 2000, 2000),
     # Split captures: the hold keeps its uncaptured 1000 until captured or cancelled.
     "partial-capture": Flow("authorize", {"action": "capturePayment", "amount": money(2000)}, 3000, 2000),
+    # Split captures: the rest of a partly captured hold, and cancelling one (void the rest, refund the capture).
+    "capture-rest": Flow("authorize", {"action": "capturePayment", "amount": money(1000)}, 2000, 2000, (CAPTURE_2000,)),
+    "cancel-part-captured": Flow("authorize", {"action": "cancelPayment"}, ISSUED, ISSUED, (CAPTURE_2000,)),
     "refund": Flow("direct", {"action": "refundPayment", "amount": money(REDEEMED)}, ISSUED, ISSUED),
     "partial-refund": Flow("direct", {"action": "refundPayment", "amount": money(1000)}, 3000, 3000),
     "cancel-charge": Flow("direct", {"action": "cancelPayment"}, ISSUED, ISSUED),
@@ -171,6 +178,11 @@ def _scene(stack: FaultStack, flow: Flow) -> Scene:
     if action is None:
         return Scene(card, shopper, lambda: redeem_call(api, shopper, card, REDEEMED), redeem_definite)
     payment_id = _redeemed_payment(stack, shopper, card, flow.mode)
+    for earlier in flow.before:
+        done = until_definite(
+            stack, flow.mode, partial(intent, api, stack.emulator, payment_id, earlier), intent_definite
+        )
+        assert done.json() == {"outcome": "approved"}, done.text
     return Scene(card, shopper, lambda: intent(api, stack.emulator, payment_id, action), intent_definite)
 
 
