@@ -215,8 +215,28 @@ def _cut_then_recover(stack: FaultStack, flow: Flow, write: Write, fault: Fault)
     stack.assert_agree(scene.card, scene.shopper, balance=flow.balance, available=flow.available)
 
 
-@pytest.mark.parametrize("fault", [Fault.DROP_ANSWER, Fault.ERROR])
-@pytest.mark.parametrize("flow", list(FLOWS.values()), ids=list(FLOWS))
+# Open bug in core's split captures (reported in the team's blockers.md at 21:02, unfixed at 21:20): a cancel of a
+# partly captured hold whose void answer is lost answers `received` but writes no intent for refunding the
+# capture, so when nobody repeats the cancel the reconciler cannot finish it (the card stays 20.00 short).
+SPLIT_CANCEL_BUG = pytest.mark.xfail(
+    strict=True, reason="cancel of a partly captured hold: no refund intent written, reconciler cannot finish it"
+)
+
+
+def _reconcile_only_cases() -> list[Any]:
+    return [
+        pytest.param(
+            flow,
+            fault,
+            id=f"{name}-{fault.value}",
+            marks=SPLIT_CANCEL_BUG if (name, fault) == ("cancel-part-captured", Fault.DROP_ANSWER) else (),
+        )
+        for name, flow in FLOWS.items()
+        for fault in (Fault.DROP_ANSWER, Fault.ERROR)
+    ]
+
+
+@pytest.mark.parametrize(("flow", "fault"), _reconcile_only_cases())
 def test_an_unknown_provider_outcome_nobody_retries_is_settled_by_the_reconciler_alone(
     stack: FaultStack, flow: Flow, fault: Fault
 ) -> None:
@@ -234,7 +254,13 @@ def test_an_unknown_provider_outcome_nobody_retries_is_settled_by_the_reconciler
         stack.assert_agree(scene.card, scene.shopper, balance=before.balance, available=before.available)
 
 
-@pytest.mark.parametrize("flow", list(FLOWS.values()), ids=list(FLOWS))
+@pytest.mark.parametrize(
+    "flow",
+    [
+        pytest.param(flow, id=name, marks=SPLIT_CANCEL_BUG if name == "cancel-part-captured" else ())
+        for name, flow in FLOWS.items()
+    ],
+)
 def test_a_reconciler_that_cannot_ask_the_provider_leaves_the_outcome_unknown_and_settles_it_later(
     stack: FaultStack, flow: Flow
 ) -> None:
