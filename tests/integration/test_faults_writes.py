@@ -215,21 +215,12 @@ def _cut_then_recover(stack: FaultStack, flow: Flow, write: Write, fault: Fault)
     stack.assert_agree(scene.card, scene.shopper, balance=flow.balance, available=flow.available)
 
 
-# Open bug in core's split captures (reported in the team's blockers.md at 21:02, unfixed at 21:20): a cancel of a
-# partly captured hold whose void answer is lost answers `received` but writes no intent for refunding the
-# capture, so when nobody repeats the cancel the reconciler cannot finish it (the card stays 20.00 short).
-SPLIT_CANCEL_BUG = pytest.mark.xfail(
-    strict=True, reason="cancel of a partly captured hold: no refund intent written, reconciler cannot finish it"
-)
-
-
 def _reconcile_only_cases() -> list[Any]:
     return [
         pytest.param(
             flow,
             fault,
             id=f"{name}-{fault.value}",
-            marks=SPLIT_CANCEL_BUG if (name, fault) == ("cancel-part-captured", Fault.DROP_ANSWER) else (),
         )
         for name, flow in FLOWS.items()
         for fault in (Fault.DROP_ANSWER, Fault.ERROR)
@@ -256,10 +247,7 @@ def test_an_unknown_provider_outcome_nobody_retries_is_settled_by_the_reconciler
 
 @pytest.mark.parametrize(
     "flow",
-    [
-        pytest.param(flow, id=name, marks=SPLIT_CANCEL_BUG if name == "cancel-part-captured" else ())
-        for name, flow in FLOWS.items()
-    ],
+    [pytest.param(flow, id=name) for name, flow in FLOWS.items()],
 )
 def test_a_reconciler_that_cannot_ask_the_provider_leaves_the_outcome_unknown_and_settles_it_later(
     stack: FaultStack, flow: Flow

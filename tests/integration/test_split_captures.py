@@ -109,3 +109,18 @@ def test_cancel_of_a_partially_captured_hold_releases_the_rest_and_refunds_the_c
     # Checkout repeating the cancel: nothing is left to undo.
     assert intent(held_api, emulator, payment_id, {"action": "cancelPayment"}).json() == {"outcome": "approved"}
     assert _card(ledger_run, code) == (5000, 5000)
+
+
+def test_reverse_of_two_split_captures_refunds_each_capture(held_api, ledger_run, emulator):
+    code, payment_id = _hold(held_api, emulator, ledger_run, 3000)
+    for amount, reference in ((2000, "C-1"), (1000, "C-2")):
+        capture = {"action": "capturePayment", "amount": money(amount), "merchantReference": reference}
+        assert intent(held_api, emulator, payment_id, capture).json() == {"outcome": "approved"}
+    assert _card(ledger_run, code) == (2000, 2000)
+    # One refund per capture: the ledger refunds each debit on its own, so one refund of 3000 would be refused.
+    assert intent(held_api, emulator, payment_id, {"action": "reversePayment"}).json() == {"outcome": "approved"}
+    assert _card(ledger_run, code) == (5000, 5000)
+    refunds = [t for t in transactions(emulator.get_payment(payment_id), "Refund") if t["state"] == "Success"]
+    assert sorted(_cents(t["amount"]) for t in refunds) == [1000, 2000]
+    assert intent(held_api, emulator, payment_id, {"action": "reversePayment"}).json() == {"outcome": "approved"}
+    assert _card(ledger_run, code) == (5000, 5000)

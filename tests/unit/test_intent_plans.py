@@ -14,6 +14,7 @@ from giftcard_connector.operations.payment_intents import (
     plan_cancel,
     plan_capture,
     plan_refund,
+    plan_refund_rest,
 )
 
 
@@ -68,6 +69,24 @@ def test_cancel_of_a_partially_captured_hold_releases_the_rest_first():
     assert plan_cancel(p) == Move("CancelAuthorization", EUR(1000, "EUR"), "hld_1")
     voided = payment(*p["transactions"], tx("CancelAuthorization", "Success", 1000, "hld_1"))
     assert plan_cancel(voided) == Move("Refund", EUR(2000, "EUR"), "red_1")
+
+
+def test_a_reversal_of_split_captures_refunds_each_capture_on_its_own():
+    # The provider refunds each debit on its own: one refund of the total against one capture would be refused.
+    old = "2020-01-01T00:00:00.000Z"
+    hold = tx("Authorization", "Success", 3000, "hld_1")
+    first, second = tx("Charge", "Success", 2000, "red_1", timestamp=old), tx("Charge", "Success", 1000, "red_2")
+    p = payment(hold, first, second)
+    assert plan_cancel(p) == Move("Refund", EUR(1000, "EUR"), "red_2")
+    one_back = payment(hold, first, second, tx("Refund", "Success", 1000, "rfd_1"))
+    assert plan_cancel(one_back) == Move("Refund", EUR(2000, "EUR"), "red_1")
+    all_back = payment(*one_back["transactions"], tx("Refund", "Success", 2000, "rfd_2"))
+    assert plan_cancel(all_back) == Done(Outcome.APPROVED)
+    # While the release of the rest is still unknown, the captures are refunded all the same.
+    releasing = payment(
+        tx("Authorization", "Success", 3000, "hld_1"), first, tx("CancelAuthorization", "Pending", 1000)
+    )
+    assert plan_refund_rest(releasing) == Move("Refund", EUR(2000, "EUR"), "red_1")
 
 
 def test_a_capture_repeated_while_in_flight_drives_that_transaction():

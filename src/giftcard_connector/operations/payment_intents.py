@@ -135,14 +135,31 @@ def _refund_target(payment: dict[str, Any], transaction_id: str | None, amount: 
                 "actions.0.transactionId", "transactionId does not name a successful Charge of this payment"
             )
         return named
+    room = _refund_room(payment)
+    return next((c for c, left in room if left >= amount), next((c for c, left in room if left > 0), None))
+
+
+def _refund_room(payment: dict[str, Any]) -> list[tuple[dict[str, Any], int]]:
+    """Each successful Charge, newest first, with what is left to refund on it (refunds, in flight
+    too, are taken from the newest charges first)."""
     taken = rules.refunded_or_refunding(payment)
     room: list[tuple[dict[str, Any], int]] = []
-    for charge in reversed(charges):
+    for charge in reversed(rules.successful_charges(payment)):
         size = int(charge["amount"]["centAmount"])
         used = min(size, taken)
         taken -= used
         room.append((charge, size - used))
-    return next((c for c, left in room if left >= amount), next((c for c, left in room if left > 0), None))
+    return room
+
+
+def plan_refund_rest(payment: dict[str, Any]) -> Plan:
+    """The next refund of a full reversal: what is left on the newest charge with room. One refund per
+    charge, because the provider refunds each debit (capture) on its own."""
+    target = next(((charge, left) for charge, left in _refund_room(payment) if left > 0), None)
+    if target is None:
+        return Done(Outcome.APPROVED)
+    charge, left = target
+    return Move("Refund", Money(left, _currency(payment)), _reference(charge, payment))
 
 
 def _merchant_reference(transaction: dict[str, Any]) -> str | None:
@@ -202,11 +219,8 @@ def plan_cancel(payment: dict[str, Any]) -> Plan:
         # Partially captured: release the uncaptured rest first; the captures are refunded next
         # (PaymentIntentService.modify plans again after this void), a full reversal as on a charged payment.
         return Move("CancelAuthorization", Money(rest, _currency(payment)), _reference(hold, payment))
-    left = rules.refundable(payment)
-    if charges and left > 0:
-        target = _refund_target(payment, None, left)
-        assert target is not None
-        return Move("Refund", Money(left, _currency(payment)), _reference(target, payment))
+    if charges and rules.refundable(payment) > 0:
+        return plan_refund_rest(payment)
     if _debit_in_flight(payment) or rules.unsettled(payment, "Charge"):
         # The money may have moved and the provider cannot say yet: undoing "nothing" would be a lie.
         return Done(Outcome.RECEIVED)
@@ -260,10 +274,15 @@ class PaymentIntentService:
                 # that transaction is this action's outcome; starting another would do it twice.
                 return repeated
             planner = self._planner(action)
-            for _ in range(_MAX_PLANS):
+            reversal = planner is plan_cancel
+            # A release of a partly captured hold whose outcome is unknown: the reversal still refunds the
+            # captures now (nobody may repeat the cancel; the reconciler settles the release, not refunds
+            # that were never written), and the answer stays `received`.
+            release_unknown = False
+            for _ in range(_MAX_PLANS + len(rules.successful_charges(payment))):
                 plan = planner(payment)
                 if isinstance(plan, Done):
-                    return plan.outcome
+                    return Outcome.RECEIVED if release_unknown and plan.outcome is Outcome.APPROVED else plan.outcome
                 marker = txn.new_marker()
                 if plan.existing is None:
                     payment = await self._write_intent(payment, planner, plan, marker, action.merchantReference)
@@ -277,12 +296,20 @@ class PaymentIntentService:
                 outcome = await self._move(payment, transaction, plan, action.merchantReference)
                 if (
                     plan.kind == "CancelAuthorization"
-                    and outcome is Outcome.APPROVED
+                    and outcome is not Outcome.REJECTED
                     and rules.successful_charges(payment)
                 ):
-                    # The rest of a partially captured hold is released: now refund the captures.
+                    # The rest of a partially captured hold is released (or on its way): refund the captures.
+                    payment = await self._ct.get_payment(payment_id)
+                    if outcome is Outcome.RECEIVED:
+                        release_unknown, planner = True, plan_refund_rest
+                    continue
+                if reversal and plan.kind == "Refund" and outcome is Outcome.APPROVED:
+                    # A full reversal refunds charge by charge: plan the next one on the payment as it is now.
                     payment = await self._ct.get_payment(payment_id)
                     continue
+                if release_unknown and outcome is Outcome.APPROVED:
+                    return Outcome.RECEIVED
                 return outcome
             return Outcome.RECEIVED
 
