@@ -15,6 +15,7 @@ from prometheus_client import REGISTRY
 
 from giftcard_connector.log import configure_logging
 from giftcard_connector.money import Money
+from giftcard_connector.observability import middleware as observer_module
 from giftcard_connector.observability.metrics import money_moved
 from giftcard_connector.observability.middleware import install_observability
 from giftcard_connector.observability.readiness import Check, ReadinessCache, readiness_body
@@ -29,8 +30,11 @@ def sample(name: str, **labels: str) -> float:
 
 
 @pytest.fixture
-def json_logs() -> Iterator[None]:
+def json_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """JSON logging for one test; configured inside the test body, where capsys owns sys.stderr."""
+    # Loggers are cached on first use (as in production, configured once); an app run earlier in the
+    # session at another level would otherwise keep this module's request logger at that level.
+    monkeypatch.setattr(observer_module, "log", structlog.get_logger("giftcard_connector.request"))
     yield
     structlog.reset_defaults()
     logging.getLogger().handlers.clear()
