@@ -72,28 +72,29 @@ def test_a_malformed_idempotency_key_is_400(api, emulator):
     assert response.json()["errors"][0]["field"] == "Idempotency-Key"
 
 
+def _orphan_intent(emulator, key: str) -> dict:
+    """A payment a crashed Processor created with its young Initial charge of 10.00, never added to its cart."""
+    intent = {
+        "type": "Charge",
+        "amount": money(1000),
+        "state": "Initial",
+        "interactionId": "intent-crashed",
+        "timestamp": "2099-01-01T00:00:00.000Z",  # young: the intent may still be driven
+    }
+    draft = {
+        "key": key,
+        "amountPlanned": money(1000),
+        "paymentMethodInfo": {"method": "giftcard", "paymentInterface": "giftcard-test"},
+        "transactions": [intent],
+    }
+    return emulator.api("POST", "/payments", json=draft).json()
+
+
 def test_an_intent_never_added_to_its_cart_is_resumed_by_the_next_submit(api, emulator):
     # A Processor died after creating the payment with its Initial charge, before addPayment.
     cart, session_id = new_session(emulator, 5000)
     key = redemption_key(session_id, "Valid-5000-EUR", Money(1000, "EUR"))
-    orphan = emulator.api(
-        "POST",
-        "/payments",
-        json={
-            "key": key,
-            "amountPlanned": money(1000),
-            "paymentMethodInfo": {"method": "giftcard", "paymentInterface": "giftcard-test"},
-            "transactions": [
-                {
-                    "type": "Charge",
-                    "amount": money(1000),
-                    "state": "Initial",
-                    "interactionId": "intent-crashed",
-                    "timestamp": "2099-01-01T00:00:00.000Z",  # young: the intent may still be driven
-                }
-            ],
-        },
-    ).json()
+    orphan = _orphan_intent(emulator, key)
     response = redeem(api, session_id, "Valid-5000-EUR", 1000)
     assert response.status_code == 200, response.text
     assert response.json()["paymentReference"] == orphan["id"]
@@ -106,24 +107,7 @@ def test_an_orphan_that_no_longer_fits_the_cart_is_not_driven(api, emulator):
     cart, session_id = new_session(emulator, 5000)
     assert redeem(api, session_id, "Valid-5000-EUR", 4500).status_code == 200
     key = redemption_key(session_id, "Valid-5000-EUR", Money(1000, "EUR"))
-    orphan = emulator.api(
-        "POST",
-        "/payments",
-        json={
-            "key": key,
-            "amountPlanned": money(1000),
-            "paymentMethodInfo": {"method": "giftcard", "paymentInterface": "giftcard-test"},
-            "transactions": [
-                {
-                    "type": "Charge",
-                    "amount": money(1000),
-                    "state": "Initial",
-                    "interactionId": "intent-crashed",
-                    "timestamp": "2099-01-01T00:00:00.000Z",
-                }
-            ],
-        },
-    ).json()
+    orphan = _orphan_intent(emulator, key)
     response = redeem(api, session_id, "Valid-5000-EUR", 1000)
     assert response.status_code == 400
     # Never driven, never added; the reconciler records it Failure after the grace period.
